@@ -1,0 +1,197 @@
+//! Conversion between polars frames and core's raw batches.
+//!
+//! Integer and float columns become numeric, strings become dictionary-encoded categoricals,
+//! booleans stay booleans, and dates and datetimes become microseconds since the epoch (UTC).
+
+use std::collections::HashMap;
+
+use mlship_core::{ColumnData, RawBatch, RawColumn};
+use polars::prelude::*;
+
+use crate::error::{PreprocessError, Result};
+
+fn column_error(name: &str, e: &PolarsError) -> PreprocessError {
+    PreprocessError::Column {
+        column: name.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+/// The raw kind a polars type maps to, or `None` for types mlship does not take as input.
+pub(crate) fn raw_kind(dtype: &DataType) -> Option<&'static str> {
+    match dtype {
+        DataType::Float32 | DataType::Float64 => Some("numeric"),
+        d if d.is_integer() => Some("numeric"),
+        DataType::String => Some("categorical"),
+        DataType::Boolean => Some("boolean"),
+        DataType::Date | DataType::Datetime(_, _) => Some("datetime"),
+        _ => None,
+    }
+}
+
+/// Converts a frame into a raw batch, column by column.
+pub fn frame_to_batch(df: &DataFrame) -> Result<RawBatch> {
+    let mut columns = Vec::with_capacity(df.width());
+    for column in df.columns() {
+        let s = column.as_materialized_series();
+        columns.push(series_to_column(s)?);
+    }
+    if columns.is_empty() {
+        return Ok(RawBatch::empty(df.height()));
+    }
+    Ok(RawBatch::new(columns)?)
+}
+
+fn validity_of(nulls: usize, iter: impl Iterator<Item = bool>) -> Option<Vec<bool>> {
+    if nulls == 0 {
+        None
+    } else {
+        Some(iter.collect())
+    }
+}
+
+/// Converts one series into a raw column.
+pub(crate) fn series_to_column(s: &Series) -> Result<RawColumn> {
+    let name = s.name().to_string();
+    let err = |e: PolarsError| column_error(&name, &e);
+    let nulls = s.null_count();
+    let column = match s.dtype() {
+        DataType::String => {
+            let ca = s.str().map_err(err)?;
+            let mut index: HashMap<&str, u32> = HashMap::new();
+            let mut dict: Vec<String> = Vec::new();
+            let mut codes = Vec::with_capacity(ca.len());
+            for v in ca.iter() {
+                let code = match v {
+                    Some(v) => *index.entry(v).or_insert_with(|| {
+                        dict.push(v.to_owned());
+                        (dict.len() - 1) as u32
+                    }),
+                    None => 0,
+                };
+                codes.push(code);
+            }
+            if dict.is_empty() && !codes.is_empty() {
+                dict.push(String::new());
+            }
+            RawColumn {
+                name: name.clone(),
+                data: ColumnData::Categorical { dict, codes },
+                validity: validity_of(nulls, ca.iter().map(|v| v.is_some())),
+            }
+        }
+        DataType::Boolean => {
+            let ca = s.bool().map_err(err)?;
+            RawColumn {
+                name: name.clone(),
+                data: ColumnData::Boolean(ca.iter().map(|v| v.unwrap_or(false)).collect()),
+                validity: validity_of(nulls, ca.iter().map(|v| v.is_some())),
+            }
+        }
+        DataType::Date | DataType::Datetime(_, _) => {
+            let micros = s
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                .and_then(|d| d.cast(&DataType::Int64))
+                .map_err(err)?;
+            let ca = micros.i64().map_err(err)?;
+            RawColumn {
+                name: name.clone(),
+                data: ColumnData::Datetime(ca.iter().map(|v| v.unwrap_or(0)).collect()),
+                validity: validity_of(nulls, ca.iter().map(|v| v.is_some())),
+            }
+        }
+        d if raw_kind(d) == Some("numeric") => {
+            let floats = s.cast(&DataType::Float64).map_err(err)?;
+            let ca = floats.f64().map_err(err)?;
+            RawColumn {
+                name: name.clone(),
+                data: ColumnData::Numeric(ca.iter().map(|v| v.unwrap_or(0.0)).collect()),
+                validity: validity_of(nulls, ca.iter().map(|v| v.is_some())),
+            }
+        }
+        other => {
+            return Err(PreprocessError::Column {
+                column: name,
+                detail: format!(
+                    "type {other} is not supported as model input\nhint: cast it to a number, string, boolean or date"
+                ),
+            });
+        }
+    };
+    Ok(column)
+}
+
+/// Converts a raw batch into a frame.
+pub fn batch_to_frame(batch: &RawBatch) -> Result<DataFrame> {
+    let mut columns: Vec<Column> = Vec::with_capacity(batch.n_columns());
+    for c in batch.columns() {
+        let name: PlSmallStr = c.name.as_str().into();
+        let valid = |i: usize| c.is_valid(i);
+        let series = match &c.data {
+            ColumnData::Numeric(v) => Series::new(
+                name,
+                v.iter()
+                    .enumerate()
+                    .map(|(i, x)| valid(i).then_some(*x))
+                    .collect::<Vec<_>>(),
+            ),
+            ColumnData::Categorical { dict, codes } => Series::new(
+                name,
+                codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &k)| valid(i).then(|| dict[k as usize].as_str()))
+                    .collect::<Vec<_>>(),
+            ),
+            ColumnData::Boolean(v) => Series::new(
+                name,
+                v.iter()
+                    .enumerate()
+                    .map(|(i, x)| valid(i).then_some(*x))
+                    .collect::<Vec<_>>(),
+            ),
+            ColumnData::Datetime(v) => Series::new(
+                name,
+                v.iter()
+                    .enumerate()
+                    .map(|(i, x)| valid(i).then_some(*x))
+                    .collect::<Vec<_>>(),
+            )
+            .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+            .map_err(|e| column_error(&c.name, &e))?,
+        };
+        columns.push(series.into());
+    }
+    DataFrame::new(batch.n_rows(), columns).map_err(|e| PreprocessError::Polars {
+        path: "(raw batch)".into(),
+        detail: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlship_core::batch::RawValue;
+
+    #[test]
+    fn round_trip_through_a_frame() {
+        let batch = RawBatch::new(vec![
+            RawColumn::numeric("x", [Some(1.5), None, Some(-2.0)]),
+            RawColumn::categorical("c", [Some("a"), None, Some("b")]),
+            RawColumn::boolean("b", [Some(true), Some(false), None]),
+            RawColumn::datetime("t", [Some(86_400_000_000), None, Some(0)]),
+        ])
+        .unwrap();
+        let df = batch_to_frame(&batch).unwrap();
+        assert_eq!(df.shape(), (3, 4));
+        let back = frame_to_batch(&df).unwrap();
+        assert_eq!(back, batch);
+    }
+
+    #[test]
+    fn integers_become_numeric() {
+        let df = DataFrame::new(2, vec![Series::new("i".into(), [1i64, 2]).into()]).unwrap();
+        let b = frame_to_batch(&df).unwrap();
+        assert_eq!(b.columns()[0].value(1), RawValue::Number(2.0));
+    }
+}

@@ -1,0 +1,18 @@
+//! mlship takes tabular machine-learning models from the lab to production and keeps them
+//! healthy there.
+//!
+//! This crate is the facade: it wires the lifecycle crates together (they never depend on one
+//! another) and holds the `mlship` command's implementation. The binary itself only calls
+//! [`cli::main`].
+//!
+//! - [`data`]: reading and profiling data files.
+//! - [`inspect`]: looking inside a `*.mlship` bundle.
+//! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
+
+pub mod cli;
+pub mod data;
+mod error;
+pub mod inspect;
+mod render;
+
+pub use error::{Error, Result};

@@ -1,0 +1,413 @@
+//! Output of the commands: readable reports for people, JSON for scripts.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::Style;
+use crate::data::{ColumnReport, ConvertSummary, ProfileReport};
+use crate::error::Result;
+use crate::inspect::InspectReport;
+
+fn json<T: Serialize>(out: &mut impl Write, value: &T) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn bold(s: &str, style: Style) -> String {
+    if style.color {
+        format!("\x1b[1m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A number in at most about seven characters, keeping four significant digits.
+pub(crate) fn num(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    let a = x.abs();
+    if !(1e-3..1e7).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{x:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// A byte count for people: `13.5 KiB`.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn seconds(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+/// Writes rows as left-aligned (text) or right-aligned (numbers) columns.
+fn table(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+    right: &[bool],
+    style: Style,
+) -> Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let w = widths[i];
+            let last = i + 1 == cells.len();
+            let pad = " ".repeat(w.saturating_sub(cell.chars().count()));
+            if right.get(i).copied().unwrap_or(false) {
+                s.push_str(&pad);
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                if !last {
+                    s.push_str(&pad);
+                }
+            }
+            if !last {
+                s.push_str("  ");
+            }
+        }
+        s
+    };
+    let head: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    writeln!(out, "{}", bold(&line(&head), style))?;
+    for row in rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+fn quantile(c: &ColumnReport, q: f64) -> String {
+    c.summary
+        .numeric
+        .as_ref()
+        .and_then(|n| n.quantiles.iter().find(|e| (e.q - q).abs() < 1e-12))
+        .map_or_else(|| "-".into(), |e| num(e.value))
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), num)
+}
+
+/// `mlship data profile`.
+pub fn profile(out: &mut impl Write, r: &ProfileReport, style: Style) -> Result<()> {
+    if style.json {
+        return json(out, r);
+    }
+    if style.verbosity < 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} — {}, {}, {} rows × {} columns (read {}, profiled {})",
+        bold(&r.path.display().to_string(), style),
+        r.format,
+        bytes(r.bytes),
+        r.rows,
+        r.columns.len(),
+        seconds(r.read_seconds),
+        seconds(r.profile_seconds)
+    )?;
+    numeric_table(out, r, style)?;
+    levels_table(out, r, style)?;
+    nan_notes(out, r)
+}
+
+fn distinct(c: &ColumnReport) -> String {
+    if c.summary.distinct_exact {
+        c.summary.distinct.to_string()
+    } else {
+        format!("~{}", c.summary.distinct)
+    }
+}
+
+fn numeric_table(out: &mut impl Write, r: &ProfileReport, style: Style) -> Result<()> {
+    let numeric: Vec<&ColumnReport> = r
+        .columns
+        .iter()
+        .filter(|c| c.summary.numeric.is_some())
+        .collect();
+    if !numeric.is_empty() {
+        writeln!(out, "\n{}", bold("Numeric columns", style))?;
+        let rows: Vec<Vec<String>> = numeric
+            .iter()
+            .map(|c| {
+                let n = c.summary.numeric.as_ref();
+                vec![
+                    c.name.clone(),
+                    c.dtype.clone(),
+                    pct(c.summary.missing_fraction),
+                    distinct(c),
+                    opt(n.and_then(|n| n.min)),
+                    opt(n.and_then(|n| n.mean)),
+                    opt(n.and_then(|n| n.std)),
+                    quantile(c, 0.25),
+                    quantile(c, 0.5),
+                    quantile(c, 0.75),
+                    opt(n.and_then(|n| n.max)),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "column", "type", "missing", "distinct", "min", "mean", "std", "p25", "p50", "p75",
+                "max",
+            ],
+            &rows,
+            &[
+                false, false, true, true, true, true, true, true, true, true, true,
+            ],
+            style,
+        )?;
+    }
+    Ok(())
+}
+
+fn levels_table(out: &mut impl Write, r: &ProfileReport, style: Style) -> Result<()> {
+    let other: Vec<&ColumnReport> = r
+        .columns
+        .iter()
+        .filter(|c| c.summary.numeric.is_none())
+        .collect();
+    if !other.is_empty() {
+        writeln!(out, "\n{}", bold("Categorical and boolean columns", style))?;
+        let rows: Vec<Vec<String>> = other
+            .iter()
+            .map(|c| {
+                let top = c.summary.levels.as_ref().map_or_else(String::new, |l| {
+                    let mut parts: Vec<String> = l
+                        .top
+                        .iter()
+                        .take(5)
+                        .map(|t| format!("{} {:.1}%", t.level, t.share * 100.0))
+                        .collect();
+                    if l.top.len() > 5 || l.other_count > 0 {
+                        parts.push("…".into());
+                    }
+                    parts.join(", ")
+                });
+                vec![
+                    c.name.clone(),
+                    c.dtype.clone(),
+                    pct(c.summary.missing_fraction),
+                    distinct(c),
+                    top,
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["column", "type", "missing", "distinct", "top levels"],
+            &rows,
+            &[false, false, true, true, false],
+            style,
+        )?;
+    }
+    Ok(())
+}
+
+fn nan_notes(out: &mut impl Write, r: &ProfileReport) -> Result<()> {
+    let mut notes = Vec::new();
+    for c in &r.columns {
+        if let Some(n) = &c.summary.numeric {
+            let mut parts = Vec::new();
+            if n.nan > 0 {
+                parts.push(format!("{} NaN", n.nan));
+            }
+            if n.pos_inf > 0 {
+                parts.push(format!("{} +inf", n.pos_inf));
+            }
+            if n.neg_inf > 0 {
+                parts.push(format!("{} -inf", n.neg_inf));
+            }
+            if !parts.is_empty() {
+                notes.push(format!(
+                    "column {:?} holds {} (counted apart, left out of min, max, mean, std and quantiles)",
+                    c.name,
+                    parts.join(", ")
+                ));
+            }
+        }
+    }
+    if !notes.is_empty() {
+        writeln!(out)?;
+        for n in notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `mlship inspect`.
+pub fn inspect(out: &mut impl Write, r: &InspectReport, style: Style) -> Result<()> {
+    if style.json {
+        return json(out, r);
+    }
+    if style.verbosity < 0 {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} — mlship bundle, {}, checksum verified",
+        bold(&r.path.display().to_string(), style),
+        bytes(r.bytes)
+    )?;
+    if let Some(m) = &r.typed {
+        let mut kv: Vec<(String, String)> = vec![("kind".into(), m.kind.clone())];
+        if let Some(n) = &m.name {
+            kv.push(("name".into(), n.clone()));
+        }
+        kv.push(("created".into(), m.created_at.clone()));
+        kv.push(("written by".into(), format!("mlship {}", m.mlship_version)));
+        if let Some(t) = &m.task {
+            let classes = t.classes();
+            kv.push((
+                "task".into(),
+                if classes.is_empty() {
+                    t.name().to_owned()
+                } else {
+                    format!("{} ({})", t.name(), classes.join(", "))
+                },
+            ));
+        }
+        if let Some(f) = &m.lineage.data_fingerprint {
+            kv.push(("data".into(), f.clone()));
+        }
+        if let Some(s) = m.lineage.seed {
+            kv.push(("seed".into(), s.to_string()));
+        }
+        for (k, v) in &m.metrics {
+            kv.push((format!("metric {k}"), num(*v)));
+        }
+        writeln!(out)?;
+        for (k, v) in kv {
+            writeln!(out, "{k:>14}  {v}")?;
+        }
+        if let Some(schema) = &m.schema {
+            writeln!(out, "\n{}", bold("Input schema", style))?;
+            let rows: Vec<Vec<String>> = schema
+                .columns
+                .iter()
+                .map(|c| {
+                    let detail = match &c.kind {
+                        mlship_core::ColumnKind::Categorical { levels, .. } => {
+                            format!("{} levels", levels.len())
+                        }
+                        mlship_core::ColumnKind::Datetime { format } => format!("format {format}"),
+                        _ => String::new(),
+                    };
+                    vec![
+                        c.name.clone(),
+                        c.kind.name().to_owned(),
+                        if c.nullable { "yes" } else { "no" }.to_owned(),
+                        detail,
+                    ]
+                })
+                .collect();
+            table(
+                out,
+                &["column", "kind", "nullable", "detail"],
+                &rows,
+                &[false; 4],
+                style,
+            )?;
+        }
+    } else {
+        writeln!(
+            out,
+            "\nmanifest:\n{}",
+            serde_json::to_string_pretty(&r.manifest).unwrap_or_default()
+        )?;
+    }
+    writeln!(out, "\n{}", bold("Sections", style))?;
+    let rows: Vec<Vec<String>> = r
+        .sections
+        .iter()
+        .map(|s| vec![s.name.clone(), s.version.to_string(), bytes(s.bytes as u64)])
+        .collect();
+    if rows.is_empty() {
+        writeln!(out, "(none)")?;
+    } else {
+        table(
+            out,
+            &["section", "version", "size"],
+            &rows,
+            &[false, true, true],
+            style,
+        )?;
+    }
+    Ok(())
+}
+
+/// `mlship data convert`.
+pub fn convert(out: &mut impl Write, s: &ConvertSummary, style: Style) -> Result<()> {
+    if style.json {
+        return json(out, s);
+    }
+    if style.verbosity >= 0 {
+        writeln!(
+            out,
+            "wrote {} ({} rows × {} columns, {})",
+            s.output.display(),
+            s.rows,
+            s.columns,
+            bytes(s.bytes)
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_sizes_read_well() {
+        assert_eq!(num(43.921_929), "43.92");
+        assert_eq!(num(0.5), "0.5");
+        assert_eq!(num(5000.0), "5000");
+        assert_eq!(num(-1.234_56e-5), "-1.235e-5");
+        assert_eq!(num(12_345_678.0), "1.235e7");
+        assert_eq!(bytes(13_824), "13.5 KiB");
+        assert_eq!(bytes(12), "12 B");
+    }
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests of the `mlship` command.
+
+mod bad_input;
+mod commands;

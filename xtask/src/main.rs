@@ -1,0 +1,111 @@
+//! `cargo xtask`: the workspace's own automation. See [`USAGE`].
+
+mod bench;
+mod ci;
+mod csv;
+mod datagen;
+mod rng;
+mod tidy;
+mod toml_scan;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+/// What `cargo xtask help` prints.
+pub const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  tidy        check the workspace's architecture rules (cargo metadata + member manifests):
+              lifecycle crates depend only on mlship-core; mlship-core on no workspace crate;
+              only mlship-e2e and xtask depend on the facade; polars only in mlship-preprocess
+              and mlship (directly and through the dependency graph); every member has
+              `[lints] workspace = true` and takes its dependencies from [workspace.dependencies]
+  ci          what CI runs, cheapest first, stopping at the first failure:
+              cargo fmt --check, cargo clippy (-D warnings), tidy, cargo test (profile ci)
+                --skip-fmt        skip the format check
+                --skip-clippy     skip clippy
+  datagen     write the deterministic benchmark datasets (bench/README.md (a)-(e)) as CSV,
+              then Parquet through `mlship data convert`, plus manifest.json
+                --out DIR         output folder (default $MLSHIP_BENCH_DATA or bench-data/
+                                  under the workspace root)
+                --scale F         multiply every row count (e.g. 0.01 for a small copy)
+                --only NAME,...   binary, regression, multiclass, throughput, drift
+                                  (or the file names: binary_200k, throughput_1m, ...)
+                --no-parquet      write CSV only
+                --seed N          base seed (default 20240601)
+  bench       time mlship against its Python peers and write docs/benchmarks.md
+              (task profile: `mlship data profile` vs polars / pandas read_csv + describe;
+              release build, median of N runs after one warm-up)
+                --only TASK,...   tasks to run: profile (default: all)
+                --repeats N       timed runs per tool (default 5)
+                --data DIR        data folder (default: as datagen); a missing
+                                  throughput_1m.csv is generated first
+                --peers PYTHON    the Python with the peers (default <target-dir>/peers-venv
+                                  when it exists; without peers only mlship is timed)
+                --install-peers   create <target-dir>/peers-venv and pip install
+                                  xtask/peers/requirements.txt into it
+                --no-write        print the table only, leave docs/benchmarks.md alone
+  help        print this message
+";
+
+/// The workspace root (the parent of this package's folder).
+pub fn project_root() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    dir.parent().unwrap_or(dir).to_path_buf()
+}
+
+/// The cargo that runs us (`$CARGO`), or `cargo` from `PATH`.
+pub fn cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let root = project_root();
+    let Some((command, rest)) = args.split_first() else {
+        print!("{USAGE}");
+        bail!("no command given");
+    };
+    match command.as_str() {
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        "tidy" => {
+            if let Some(extra) = rest.first() {
+                bail!("unknown option `{extra}` for `tidy`\n\n{USAGE}");
+            }
+            tidy::run(&root)
+        }
+        "ci" => ci::run(&root, ci::Options::parse(rest)?),
+        "datagen" => datagen::run(&root, &datagen::Options::parse(rest)?),
+        "bench" => bench::run(&root, &bench::Options::parse(rest)?, rest),
+        other => bail!("unknown command `{other}`\n\n{USAGE}"),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Result<Vec<String>> = std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| anyhow::anyhow!("argument `{}` is not valid UTF-8", a.display()))
+        })
+        .collect();
+    match args.and_then(|args| run(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut causes = err.chain();
+            if let Some(top) = causes.next() {
+                eprintln!("error: {top}");
+            }
+            for cause in causes {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
