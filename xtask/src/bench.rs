@@ -30,6 +30,8 @@ pub const PEERS_VENV: &str = "peers-venv";
 pub const PROFILE_FILE: &str = "throughput_1m.csv";
 /// Rows of [`PROFILE_FILE`] at scale 1; the targets are stated for this size.
 pub const PROFILE_ROWS: u64 = 1_000_000;
+/// Above this share of the CPUs' time used by other processes, a run is flagged as busy.
+pub const BUSY_SHARE: f64 = 0.1;
 
 /// A benchmark task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -383,6 +385,48 @@ pub fn mem_total_kib(meminfo: &str) -> Option<u64> {
     })
 }
 
+/// CPU time counters in clock ticks: the machine's busy and total time (`/proc/stat`) and the
+/// time used by this process and the children it waited for (`/proc/self/stat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuTimes {
+    /// Busy time of all CPUs (user, nice, system, irq, softirq, steal).
+    pub busy: u64,
+    /// Busy plus idle and iowait time of all CPUs.
+    pub total: u64,
+    /// This process's user + system time and that of its waited-for children.
+    pub ours: u64,
+}
+
+impl CpuTimes {
+    /// Parses the `cpu` line of `/proc/stat` and the fields of `/proc/self/stat`.
+    pub fn parse(proc_stat: &str, self_stat: &str) -> Option<Self> {
+        let fields: Vec<u64> = proc_stat
+            .lines()
+            .find_map(|l| l.strip_prefix("cpu "))?
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let field = |i: usize| fields.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal (guest time is inside user).
+        let busy = field(0) + field(1) + field(2) + field(5) + field(6) + field(7);
+        let total = busy + field(3) + field(4);
+        // After the `(comm)` field: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+        let rest: Vec<&str> = self_stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let tick = |n: usize| rest.get(n - 3)?.parse::<u64>().ok();
+        let ours = tick(14)? + tick(15)? + tick(16)? + tick(17)?;
+        Some(Self { busy, total, ours })
+    }
+
+    /// The share of all CPUs' time between `self` and `later` that other processes used.
+    pub fn others_share(&self, later: &Self) -> Option<f64> {
+        let total = later.total.checked_sub(self.total).filter(|&t| t > 0)?;
+        let busy = later.busy.saturating_sub(self.busy);
+        let ours = later.ours.saturating_sub(self.ours);
+        Some((busy.saturating_sub(ours) as f64 / total as f64).min(1.0))
+    }
+}
+
 /// `YYYY-MM-DD HH:MM UTC` for `secs` seconds after the Unix epoch.
 pub fn utc_timestamp(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
@@ -467,6 +511,8 @@ pub struct ProfileResult {
     pub peers: Peers,
     /// 1-minute load average before and after the timed runs.
     pub load: (Option<f64>, Option<f64>),
+    /// Share of all CPUs' time that other processes used during the timed runs.
+    pub others_cpu: Option<f64>,
 }
 
 /// Where and with what the benchmark ran.
@@ -563,8 +609,14 @@ impl ProfileResult {
 
     fn load_text(&self) -> String {
         let f = |x: Option<f64>| x.map_or_else(|| "?".to_string(), |v| format!("{v:.2}"));
+        let others = self.others_cpu.map_or_else(String::new, |share| {
+            format!(
+                "; other processes used {:.0}% of the CPUs' time during them",
+                share * 100.0
+            )
+        });
         format!(
-            "{} before, {} after the timed runs",
+            "{} before, {} after the timed runs{others}",
             f(self.load.0),
             f(self.load.1)
         )
@@ -620,6 +672,12 @@ impl ProfileResult {
             }
         }
         let _ = writeln!(out, "  load average (1 min): {}", self.load_text());
+        if self.others_cpu.is_some_and(|share| share > BUSY_SHARE) {
+            let _ = writeln!(
+                out,
+                "  warning: the machine was busy; these timings are slower and noisier than on an idle one"
+            );
+        }
         for (target, ratio) in self.verdicts() {
             let verdict = match ratio {
                 Some(r) => format!(
@@ -709,7 +767,12 @@ impl ProfileResult {
         }
         let _ = writeln!(out, "{raw}.");
         let _ = writeln!(out, "- Machine: {}.", env.machine);
-        let _ = writeln!(out, "- Load average (1 min): {}.", self.load_text());
+        let busy = if self.others_cpu.is_some_and(|share| share > BUSY_SHARE) {
+            " The machine was not idle: expect slower, noisier times than on an idle one."
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "- Load average (1 min): {}.{busy}", self.load_text());
         let mut versions = format!(
             "- Versions: {} (release profile: thin LTO, codegen-units 1), {}",
             env.mlship, env.rustc
@@ -816,6 +879,13 @@ fn install_peers(root: &Path, venv: &Path) -> Result<()> {
             python.display(),
             requirements.display()
         ),
+    )
+}
+
+fn cpu_times() -> Option<CpuTimes> {
+    CpuTimes::parse(
+        &std::fs::read_to_string("/proc/stat").ok()?,
+        &std::fs::read_to_string("/proc/self/stat").ok()?,
     )
 }
 
@@ -926,6 +996,7 @@ fn run_profile(
         options.repeats
     );
     let load_before = load_average();
+    let cpu_before = cpu_times();
     time_mlship(mlship, file, &json_out)?;
     let (mut mlship_raw, mut read_seconds, mut profile_seconds) = (vec![], vec![], vec![]);
     let mut shape = None;
@@ -979,6 +1050,10 @@ fn run_profile(
         }
     };
     let load_after = load_average();
+    let others_cpu = match (cpu_before, cpu_times()) {
+        (Some(before), Some(after)) => before.others_share(&after),
+        _ => None,
+    };
 
     if let Peers::Ran(report) = &peers {
         for t in &report.timings {
@@ -1001,6 +1076,7 @@ fn run_profile(
         profile_seconds,
         peers,
         load: (load_before, load_after),
+        others_cpu,
     })
 }
 
@@ -1269,6 +1345,7 @@ mod tests {
             profile_seconds: vec![0.3, 0.2, 0.25],
             peers,
             load: (Some(0.42), Some(1.5)),
+            others_cpu: Some(0.25),
         }
     }
 
@@ -1317,7 +1394,10 @@ mod tests {
         assert!(md.contains("`read_seconds` 0.650, `profile_seconds` 0.250"));
         assert!(md.contains("(1,000,000 rows × 20 columns, 181.2 MB)"));
         assert!(md.contains("Python 3.11.7, polars 2.1.0"));
-        assert!(md.contains("0.42 before, 1.50 after"));
+        assert!(md.contains(
+            "0.42 before, 1.50 after the timed runs; other processes used 25% of the CPUs' \
+             time during them. The machine was not idle"
+        ));
         assert!(md.contains("- Reproduce: `cargo xtask bench --repeats 3`"));
         let table = r.table();
         assert!(table.contains("MISS: mlship ÷ polars = 1.250 (target ≤ 1.2)"));
@@ -1351,5 +1431,35 @@ mod tests {
         .expect("parsed");
         assert_eq!(parsed, (5, 2, 0.5, 0.25));
         assert!(parse_mlship_json("{\"rows\": 5}").is_err());
+    }
+
+    #[test]
+    fn cpu_share_of_other_processes() {
+        let self_stat = |ticks: u64| {
+            format!("42 (x t) S 1 1 1 0 -1 0 0 0 0 0 {ticks} 0 {ticks} 0 20 0 1 0 5 0 0")
+        };
+        let before = CpuTimes::parse(
+            "cpu  100 10 20 500 5 1 2 3 0 0\ncpu0 1 2 3 4\n",
+            &self_stat(10),
+        )
+        .expect("parsed");
+        assert_eq!(
+            before,
+            CpuTimes {
+                busy: 136,
+                total: 641,
+                ours: 20
+            }
+        );
+        // 200 more ticks in all, 150 of them busy, 100 of those ours: others used 25%.
+        let after = CpuTimes {
+            busy: 286,
+            total: 841,
+            ours: 120,
+        };
+        assert_eq!(before.others_share(&after), Some(0.25));
+        assert_eq!(before.others_share(&before), None);
+        assert!(CpuTimes::parse("intr 1 2\n", &self_stat(1)).is_none());
+        assert!(CpuTimes::parse("cpu  1 2 3 4\n", "garbage").is_none());
     }
 }
