@@ -65,6 +65,24 @@ fn ragged_rows_name_the_line() {
 }
 
 #[test]
+fn short_rows_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "short.csv", b"a,b,c\n1,2,3\n4,5\n7,8,\n");
+    profile_fails(&p, "line 3 has 2 fields but the header has 3");
+    // An empty last field is a missing value, not a short row.
+    let p = write(
+        dir.path(),
+        "empty_last.csv",
+        b"a,b,c\n1,2,3\n7,8,\n\"x,y\",9,\n",
+    );
+    mlship()
+        .args(["data", "profile"])
+        .arg(&p)
+        .assert()
+        .success();
+}
+
+#[test]
 fn invalid_utf8_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "latin1.csv", b"name,x\nok,1\ncaf\xe9,2\n");

@@ -50,6 +50,34 @@ fn validity_of(nulls: usize, iter: impl Iterator<Item = bool>) -> Option<Vec<boo
     }
 }
 
+/// The values and validity of a primitive column, copied chunk by chunk from polars' arrays;
+/// null slots hold the type's default value.
+fn primitive_parts<T>(ca: &ChunkedArray<T>, nulls: usize) -> (Vec<T::Native>, Option<Vec<bool>>)
+where
+    T: PolarsNumericType,
+{
+    let mut values: Vec<T::Native> = Vec::with_capacity(ca.len());
+    let mut validity: Option<Vec<bool>> = (nulls > 0).then(|| Vec::with_capacity(ca.len()));
+    for arr in ca.downcast_iter() {
+        let start = values.len();
+        values.extend_from_slice(arr.values().as_slice());
+        if let Some(v) = &mut validity {
+            match arr.validity() {
+                Some(bits) => {
+                    for (slot, valid) in values[start..].iter_mut().zip(bits.iter()) {
+                        if !valid {
+                            *slot = T::Native::default();
+                        }
+                        v.push(valid);
+                    }
+                }
+                None => v.extend(std::iter::repeat_n(true, arr.len())),
+            }
+        }
+    }
+    (values, validity)
+}
+
 /// Converts one series into a raw column.
 pub(crate) fn series_to_column(s: &Series) -> Result<RawColumn> {
     let name = s.name().to_string();
@@ -61,6 +89,7 @@ pub(crate) fn series_to_column(s: &Series) -> Result<RawColumn> {
             let mut index: HashMap<&str, u32> = HashMap::new();
             let mut dict: Vec<String> = Vec::new();
             let mut codes = Vec::with_capacity(ca.len());
+            let mut validity = Vec::with_capacity(if nulls > 0 { ca.len() } else { 0 });
             for v in ca.iter() {
                 let code = match v {
                     Some(v) => *index.entry(v).or_insert_with(|| {
@@ -70,6 +99,9 @@ pub(crate) fn series_to_column(s: &Series) -> Result<RawColumn> {
                     None => 0,
                 };
                 codes.push(code);
+                if nulls > 0 {
+                    validity.push(v.is_some());
+                }
             }
             if dict.is_empty() && !codes.is_empty() {
                 dict.push(String::new());
@@ -77,7 +109,7 @@ pub(crate) fn series_to_column(s: &Series) -> Result<RawColumn> {
             RawColumn {
                 name: name.clone(),
                 data: ColumnData::Categorical { dict, codes },
-                validity: validity_of(nulls, ca.iter().map(|v| v.is_some())),
+                validity: (nulls > 0).then_some(validity),
             }
         }
         DataType::Boolean => {
@@ -93,20 +125,20 @@ pub(crate) fn series_to_column(s: &Series) -> Result<RawColumn> {
                 .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
                 .and_then(|d| d.cast(&DataType::Int64))
                 .map_err(err)?;
-            let ca = micros.i64().map_err(err)?;
+            let (values, validity) = primitive_parts(micros.i64().map_err(err)?, nulls);
             RawColumn {
                 name: name.clone(),
-                data: ColumnData::Datetime(ca.iter().map(|v| v.unwrap_or(0)).collect()),
-                validity: validity_of(nulls, ca.iter().map(|v| v.is_some())),
+                data: ColumnData::Datetime(values),
+                validity,
             }
         }
         d if raw_kind(d) == Some("numeric") => {
             let floats = s.cast(&DataType::Float64).map_err(err)?;
-            let ca = floats.f64().map_err(err)?;
+            let (values, validity) = primitive_parts(floats.f64().map_err(err)?, nulls);
             RawColumn {
                 name: name.clone(),
-                data: ColumnData::Numeric(ca.iter().map(|v| v.unwrap_or(0.0)).collect()),
-                validity: validity_of(nulls, ca.iter().map(|v| v.is_some())),
+                data: ColumnData::Numeric(values),
+                validity,
             }
         }
         other => {

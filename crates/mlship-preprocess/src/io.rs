@@ -219,6 +219,7 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
         let nulls: Vec<PlSmallStr> = options
             .null_values
             .iter()
+            .filter(|s| !s.is_empty())
             .map(|s| s.as_str().into())
             .collect();
         CsvReadOptions::default()
@@ -241,7 +242,19 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
         Err(e) if e.to_string().contains("could not parse") => attempt(None),
         other => other,
     };
-    result.map_err(|e| csv_error(path, separator, &e))
+    let df = result.map_err(|e| csv_error(path, separator, &e))?;
+    // polars reads a row with too few fields as nulls in its last columns. A row like that leaves
+    // the last column null, so the file is scanned for short rows only when that column has
+    // nulls (which an empty field also gives).
+    let last_has_nulls = df.width() > 1 && df.columns().last().is_some_and(|c| c.null_count() > 0);
+    if last_has_nulls && let Ok(Some(problem)) = diagnose_csv(path, separator) {
+        return Err(PreprocessError::Malformed {
+            path: path.to_owned(),
+            format: "CSV",
+            detail: problem,
+        });
+    }
+    Ok(df)
 }
 
 /// Turns a polars CSV error into one that names the line at fault, when a second pass finds it.
