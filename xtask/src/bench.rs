@@ -90,24 +90,12 @@ impl Options {
     /// Parses the arguments after `bench` (`--flag VALUE` or `--flag=VALUE`).
     pub fn parse(args: &[String]) -> Result<Self> {
         let mut options = Options::default();
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |what: &str| -> Result<String> {
-                match inline.clone() {
-                    Some(v) => Ok(v),
-                    None => it
-                        .next()
-                        .cloned()
-                        .with_context(|| format!("`{flag}` needs {what}")),
-                }
-            };
-            match flag {
+        let mut flags = crate::Flags::new(args);
+        while let Some(flag) = flags.next_flag() {
+            match flag.as_str() {
                 "--only" => {
-                    for name in value("a list of tasks")?
+                    for name in flags
+                        .value("a list of tasks")?
                         .split(',')
                         .map(str::trim)
                         .filter(|s| !s.is_empty())
@@ -125,15 +113,17 @@ impl Options {
                     }
                 }
                 "--repeats" => {
-                    let text = value("a number")?;
+                    let text = flags.value("a number")?;
                     options.repeats = text.parse().ok().filter(|&n| n >= 1).with_context(|| {
                         format!("invalid --repeats {text}: expected a whole number of at least 1")
                     })?;
                 }
-                "--data" => options.data = Some(PathBuf::from(value("a folder")?)),
-                "--peers" => options.peers = Some(PathBuf::from(value("a Python interpreter")?)),
-                "--install-peers" if inline.is_none() => options.install_peers = true,
-                "--no-write" if inline.is_none() => options.write = false,
+                "--data" => options.data = Some(PathBuf::from(flags.value("a folder")?)),
+                "--peers" => {
+                    options.peers = Some(PathBuf::from(flags.value("a Python interpreter")?));
+                }
+                "--install-peers" if !flags.has_inline_value() => options.install_peers = true,
+                "--no-write" if !flags.has_inline_value() => options.write = false,
                 other => bail!("unknown option `{other}` for `bench`\n\n{}", crate::USAGE),
             }
         }
@@ -431,16 +421,7 @@ impl CpuTimes {
 pub fn utc_timestamp(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = mlship_core::time::civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
         rem / 3600,

@@ -114,25 +114,12 @@ impl Options {
     /// Parses the arguments after `datagen` (`--flag VALUE` or `--flag=VALUE`).
     pub fn parse(args: &[String]) -> Result<Self> {
         let mut options = Options::default();
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = |what: &str| -> Result<String> {
-                match inline.clone() {
-                    Some(v) => Ok(v),
-                    None => it
-                        .next()
-                        .cloned()
-                        .with_context(|| format!("`{flag}` needs {what}")),
-                }
-            };
-            match flag {
-                "--out" => options.out = Some(PathBuf::from(value("a folder")?)),
+        let mut flags = crate::Flags::new(args);
+        while let Some(flag) = flags.next_flag() {
+            match flag.as_str() {
+                "--out" => options.out = Some(PathBuf::from(flags.value("a folder")?)),
                 "--scale" => {
-                    let text = value("a number")?;
+                    let text = flags.value("a number")?;
                     let scale: f64 = text
                         .parse()
                         .ok()
@@ -145,13 +132,14 @@ impl Options {
                     options.scale = scale;
                 }
                 "--seed" => {
-                    let text = value("an integer")?;
+                    let text = flags.value("an integer")?;
                     options.seed = text.parse().with_context(|| {
                         format!("invalid --seed {text}: expected a non-negative integer")
                     })?;
                 }
                 "--only" => {
-                    for name in value("a list of datasets")?
+                    for name in flags
+                        .value("a list of datasets")?
                         .split(',')
                         .map(str::trim)
                         .filter(|s| !s.is_empty())
@@ -172,7 +160,7 @@ impl Options {
                         }
                     }
                 }
-                "--no-parquet" if inline.is_none() => options.parquet = false,
+                "--no-parquet" if !flags.has_inline_value() => options.parquet = false,
                 other => bail!("unknown option `{other}` for `datagen`\n\n{}", crate::USAGE),
             }
         }
@@ -737,7 +725,7 @@ fn regression(n: usize, seed: u64) -> Table {
         }
     }
     let informative: Vec<usize> = rng.permutation(20).into_iter().take(12).collect();
-    let coef: Vec<f64> = informative.iter().map(|_| 100.0 * rng.uniform()).collect();
+    let coef: Vec<f64> = informative.iter().map(|_| 100.0 * rng.next_f64()).collect();
     let target: Vec<f64> = (0..n)
         .map(|row| {
             let x = |c: usize| columns[c][row];

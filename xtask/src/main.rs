@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 /// What `cargo xtask help` prints.
 pub const USAGE: &str = "\
@@ -51,6 +51,54 @@ commands:
                 --no-write        print the table only, leave docs/benchmarks.md alone
   help        print this message
 ";
+
+/// Command-line options in `--flag VALUE` or `--flag=VALUE` form.
+#[derive(Debug)]
+pub struct Flags<'a> {
+    args: std::slice::Iter<'a, String>,
+    flag: String,
+    inline: Option<String>,
+}
+
+impl<'a> Flags<'a> {
+    /// Options from the arguments after the subcommand.
+    pub fn new(args: &'a [String]) -> Self {
+        Self {
+            args: args.iter(),
+            flag: String::new(),
+            inline: None,
+        }
+    }
+
+    /// The next flag (without its inline value), or `None` at the end.
+    pub fn next_flag(&mut self) -> Option<String> {
+        let arg = self.args.next()?;
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        self.flag.clone_from(&flag);
+        self.inline = inline;
+        Some(flag)
+    }
+
+    /// The current flag's value: its inline value or the next argument.
+    pub fn value(&mut self, what: &str) -> Result<String> {
+        match self.inline.take() {
+            Some(v) => Ok(v),
+            None => self
+                .args
+                .next()
+                .cloned()
+                .with_context(|| format!("`{}` needs {what}", self.flag)),
+        }
+    }
+
+    /// Whether the current flag came with `=VALUE` (a switch must not).
+    pub fn has_inline_value(&self) -> bool {
+        self.inline.is_some()
+    }
+}
 
 /// The workspace root (the parent of this package's folder).
 pub fn project_root() -> PathBuf {

@@ -26,6 +26,8 @@ pub fn mix64(mut z: u64) -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rng {
     s: [u64; 4],
+    /// The second deviate of the last polar-method pair, as bits (so the type stays `Eq`).
+    spare_normal: Option<u64>,
 }
 
 impl Rng {
@@ -38,7 +40,10 @@ impl Rng {
             splitmix64(&mut sm),
             splitmix64(&mut sm),
         ];
-        Self { s }
+        Self {
+            s,
+            spare_normal: None,
+        }
     }
 
     /// An independent generator for sub-task `index` (a tree, a fold, a block), so parallel work
@@ -87,15 +92,108 @@ impl Rng {
         (m >> 64) as u64
     }
 
-    /// A standard normal draw (Box–Muller; one value per call for simplicity and reproducibility).
+    /// A uniform draw from `[lo, hi)`.
+    #[inline]
+    pub fn uniform_in(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.next_f64()
+    }
+
+    /// `true` with probability `p`.
+    #[inline]
+    pub fn bernoulli(&mut self, p: f64) -> bool {
+        self.next_f64() < p
+    }
+
+    /// A uniform index in `0..n`; `n` must be positive.
+    #[inline]
+    pub fn index(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
+
+    /// A standard normal draw (Marsaglia's polar method; the pair's second deviate is kept for
+    /// the next call).
     pub fn normal(&mut self) -> f64 {
+        if let Some(bits) = self.spare_normal.take() {
+            return f64::from_bits(bits);
+        }
         loop {
-            let u = self.next_f64();
-            if u > 0.0 {
-                let v = self.next_f64();
-                return (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            let u = 2.0 * self.next_f64() - 1.0;
+            let v = 2.0 * self.next_f64() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let m = (-2.0 * s.ln() / s).sqrt();
+                self.spare_normal = Some((v * m).to_bits());
+                return u * m;
             }
         }
+    }
+
+    /// A normal draw with the given mean and standard deviation.
+    #[inline]
+    pub fn normal_with(&mut self, mean: f64, sd: f64) -> f64 {
+        mean + sd * self.normal()
+    }
+
+    /// `exp(N(mu, sigma))`.
+    #[inline]
+    pub fn lognormal(&mut self, mu: f64, sigma: f64) -> f64 {
+        (mu + sigma * self.normal()).exp()
+    }
+
+    /// A Gamma(shape, scale) draw by Marsaglia & Tsang (2000); shapes below 1 use the
+    /// `Gamma(shape + 1) · U^(1/shape)` boost. Both parameters must be positive.
+    pub fn gamma(&mut self, shape: f64, scale: f64) -> f64 {
+        debug_assert!(shape > 0.0 && scale > 0.0);
+        if shape < 1.0 {
+            let u = self.next_f64();
+            return self.gamma(shape + 1.0, scale) * u.powf(1.0 / shape);
+        }
+        let d = shape - 1.0 / 3.0;
+        let c = 1.0 / (9.0 * d).sqrt();
+        loop {
+            let x = self.normal();
+            let v = 1.0 + c * x;
+            if v <= 0.0 {
+                continue;
+            }
+            let v = v * v * v;
+            let u = self.next_f64();
+            let x2 = x * x;
+            if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + v.ln()) {
+                return d * v * scale;
+            }
+        }
+    }
+
+    /// A Poisson(lambda) draw by Knuth's multiplication method, for small means (below 30).
+    pub fn poisson(&mut self, lambda: f64) -> u64 {
+        debug_assert!(lambda > 0.0 && lambda < 30.0);
+        let limit = (-lambda).exp();
+        let mut k = 0;
+        let mut p = self.next_f64();
+        while p > limit {
+            k += 1;
+            p *= self.next_f64();
+        }
+        k
+    }
+
+    /// An index drawn with the probabilities whose running sums are `cumulative` (see
+    /// [`cumulative`]; the last entry is 1).
+    #[inline]
+    pub fn weighted(&mut self, cumulative: &[f64]) -> usize {
+        let u = self.next_f64();
+        cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(cumulative.len().saturating_sub(1))
+    }
+
+    /// A random permutation of `0..n`.
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut p: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut p);
+        p
     }
 
     /// Shuffles `items` in place (Fisher–Yates).
@@ -105,6 +203,23 @@ impl Rng {
             items.swap(i, j);
         }
     }
+}
+
+/// Running sums of `weights`, normalised so that the last is exactly 1, for [`Rng::weighted`].
+pub fn cumulative(weights: &[f64]) -> Vec<f64> {
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    let mut out: Vec<f64> = weights
+        .iter()
+        .map(|w| {
+            acc += w;
+            acc / total
+        })
+        .collect();
+    if let Some(last) = out.last_mut() {
+        *last = 1.0;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -160,5 +275,85 @@ mod tests {
         let b = Rng::derive(9, 1).next_u64();
         assert_ne!(a, b);
         assert_eq!(Rng::derive(9, 1).next_u64(), b);
+    }
+
+    fn mean_var(xs: &[f64]) -> (f64, f64) {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+        (mean, var)
+    }
+
+    #[test]
+    fn distributions_have_the_right_moments() {
+        let n = 200_000;
+        let mut rng = Rng::new(42);
+        let normal: Vec<f64> = (0..n).map(|_| rng.normal_with(3.0, 2.0)).collect();
+        let (m, v) = mean_var(&normal);
+        assert!(
+            (m - 3.0).abs() < 0.02 && (v - 4.0).abs() < 0.06,
+            "normal {m} {v}"
+        );
+
+        for (shape, scale) in [(2.0, 3.0), (4.8, 3.0), (0.5, 1.0)] {
+            let g: Vec<f64> = (0..n).map(|_| rng.gamma(shape, scale)).collect();
+            let (m, v) = mean_var(&g);
+            let (em, ev) = (shape * scale, shape * scale * scale);
+            assert!(
+                (m / em - 1.0).abs() < 0.01,
+                "gamma({shape},{scale}) mean {m} vs {em}"
+            );
+            assert!(
+                (v / ev - 1.0).abs() < 0.03,
+                "gamma({shape},{scale}) var {v} vs {ev}"
+            );
+        }
+
+        let p: Vec<f64> = (0..n).map(|_| rng.poisson(3.0) as f64).collect();
+        let (m, v) = mean_var(&p);
+        assert!(
+            (m - 3.0).abs() < 0.02 && (v - 3.0).abs() < 0.05,
+            "poisson {m} {v}"
+        );
+
+        let ln: Vec<f64> = (0..n).map(|_| rng.lognormal(0.5, 0.6)).collect();
+        let (m, _) = mean_var(&ln);
+        let expected = (0.5f64 + 0.18).exp();
+        assert!(
+            (m / expected - 1.0).abs() < 0.01,
+            "lognormal mean {m} vs {expected}"
+        );
+
+        let mut hits = [0usize; 7];
+        for _ in 0..n {
+            hits[rng.index(7)] += 1;
+        }
+        for h in hits {
+            assert!(
+                (h as f64 / n as f64 - 1.0 / 7.0).abs() < 0.005,
+                "below(7) {hits:?}"
+            );
+        }
+
+        let cum = cumulative(&[0.45, 0.35, 0.15, 0.05]);
+        let mut hits = [0usize; 4];
+        for _ in 0..n {
+            hits[rng.weighted(&cum)] += 1;
+        }
+        for (h, p) in hits.iter().zip([0.45, 0.35, 0.15, 0.05]) {
+            assert!(
+                (*h as f64 / n as f64 - p).abs() < 0.005,
+                "weighted {hits:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn permutation_is_a_permutation() {
+        let mut rng = Rng::new(1);
+        let mut p = rng.permutation(1000);
+        assert_ne!(p, (0..1000).collect::<Vec<_>>());
+        p.sort_unstable();
+        assert_eq!(p, (0..1000).collect::<Vec<_>>());
     }
 }
