@@ -115,12 +115,30 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
+/// A quantile estimate; integer columns show the nearest integer, as the exact quantile is one.
 fn quantile(c: &ColumnReport, q: f64) -> String {
+    let integer = c.dtype.starts_with('i') || c.dtype.starts_with('u');
     c.summary
         .numeric
         .as_ref()
         .and_then(|n| n.quantiles.iter().find(|e| (e.q - q).abs() < 1e-12))
-        .map_or_else(|| "-".into(), |e| num(e.value))
+        .map_or_else(
+            || "-".into(),
+            |e| num(if integer { e.value.round() } else { e.value }),
+        )
+}
+
+/// An integer with thousands separators: `1,000,000`.
+pub(crate) fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 fn opt(x: Option<f64>) -> String {
@@ -141,7 +159,7 @@ pub fn profile(out: &mut impl Write, r: &ProfileReport, style: Style) -> Result<
         bold(&r.path.display().to_string(), style),
         r.format,
         bytes(r.bytes),
-        r.rows,
+        count(r.rows),
         r.columns.len(),
         seconds(r.read_seconds),
         seconds(r.profile_seconds)
@@ -388,7 +406,7 @@ pub fn convert(out: &mut impl Write, s: &ConvertSummary, style: Style) -> Result
             out,
             "wrote {} ({} rows × {} columns, {})",
             s.output.display(),
-            s.rows,
+            count(s.rows),
             s.columns,
             bytes(s.bytes)
         )?;
@@ -409,5 +427,8 @@ mod tests {
         assert_eq!(num(12_345_678.0), "1.235e7");
         assert_eq!(bytes(13_824), "13.5 KiB");
         assert_eq!(bytes(12), "12 B");
+        assert_eq!(count(1_000_000), "1,000,000");
+        assert_eq!(count(344), "344");
+        assert_eq!(count(1000), "1,000");
     }
 }
