@@ -100,7 +100,7 @@ impl std::fmt::Display for RawValue<'_> {
 pub struct RawColumn {
     /// The column's name.
     pub name: String,
-    /// The values; a null row holds an arbitrary placeholder.
+    /// The values; the value stored in a null row is arbitrary and never read.
     pub data: ColumnData,
     /// `None` when every row is valid; otherwise one flag per row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
