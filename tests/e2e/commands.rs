@@ -177,3 +177,28 @@ fn completions_for_each_shell() {
             .stdout(predicate::str::contains(marker));
     }
 }
+
+#[test]
+fn verbose_says_how_a_file_is_read_and_color_can_be_forced() {
+    mlship()
+        .args(["data", "profile", "-v"])
+        .arg(root_file("examples/data/penguins.csv"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("as CSV"))
+        .stderr(predicate::str::contains(
+            "types inferred from the first 10000 rows",
+        ));
+    mlship()
+        .args(["data", "profile", "--color", "always"])
+        .arg(root_file("examples/data/penguins.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\x1b[1m"));
+    mlship()
+        .args(["data", "profile", "-q"])
+        .arg(root_file("examples/data/penguins.csv"))
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+}

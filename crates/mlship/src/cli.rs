@@ -43,7 +43,7 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON on stdout instead of a report.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Say more about what is happening (repeat for more).
+    /// Say more: how files are read (on stderr), the whole manifest of a bundle.
     #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Print only errors.
@@ -227,6 +227,26 @@ fn report_error(e: &Error, color: bool) {
     let _ = writeln!(err, "{prefix}: {text}");
 }
 
+/// With `-v`, says on stderr how a data file will be read.
+fn explain_read(path: &std::path::Path, options: &mlship_preprocess::ReadOptions, style: Style) {
+    if style.verbosity < 1 {
+        return;
+    }
+    let format = mlship_preprocess::FileFormat::from_path(path).map_or("unknown", |f| f.name());
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "reading {} as {format}", path.display());
+    if format == "CSV" {
+        let separator = options
+            .separator
+            .map_or_else(|| "by extension".to_owned(), |b| format!("{:?}", b as char));
+        let _ = writeln!(
+            err,
+            "  separator {separator}; missing: empty fields and {:?}; types inferred from the first {} rows",
+            options.null_values, options.infer_schema_rows
+        );
+    }
+}
+
 /// Runs one parsed command.
 pub fn run(command: Command, style: Style) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -237,6 +257,7 @@ pub fn run(command: Command, style: Style) -> Result<()> {
         }
         Command::Data(DataCommand::Profile { file, read }) => {
             let options = read.options()?;
+            explain_read(&file, &options, style);
             let report = crate::data::profile_file(&file, &options)?;
             crate::render::profile(&mut out, &report, style)
         }
@@ -246,6 +267,7 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             read,
         }) => {
             let options = read.options()?;
+            explain_read(&input, &options, style);
             let summary = crate::data::convert_file(&input, &output, &options)?;
             crate::render::convert(&mut out, &summary, style)
         }

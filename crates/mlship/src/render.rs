@@ -369,7 +369,8 @@ pub fn inspect(out: &mut impl Write, r: &InspectReport, style: Style) -> Result<
                 style,
             )?;
         }
-    } else {
+    }
+    if r.typed.is_none() || style.verbosity >= 1 {
         writeln!(
             out,
             "\nmanifest:\n{}",
