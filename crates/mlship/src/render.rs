@@ -15,6 +15,22 @@ fn json<T: Serialize>(out: &mut impl Write, value: &T) -> Result<()> {
     Ok(())
 }
 
+/// JSON when asked for, nothing when quiet, the report for people otherwise.
+fn emit<T: Serialize, W: Write>(
+    out: &mut W,
+    value: &T,
+    style: Style,
+    human: impl FnOnce(&mut W) -> Result<()>,
+) -> Result<()> {
+    if style.json {
+        json(out, value)
+    } else if style.verbosity < 0 {
+        Ok(())
+    } else {
+        human(out)
+    }
+}
+
 fn bold(s: &str, style: Style) -> String {
     if style.color {
         format!("\x1b[1m{s}\x1b[0m")
@@ -147,12 +163,10 @@ fn opt(x: Option<f64>) -> String {
 
 /// `mlship data profile`.
 pub fn profile(out: &mut impl Write, r: &ProfileReport, style: Style) -> Result<()> {
-    if style.json {
-        return json(out, r);
-    }
-    if style.verbosity < 0 {
-        return Ok(());
-    }
+    emit(out, r, style, |out| profile_report(out, r, style))
+}
+
+fn profile_report(out: &mut impl Write, r: &ProfileReport, style: Style) -> Result<()> {
     writeln!(
         out,
         "{} — {}, {}, {} rows × {} columns (read {}, profiled {})",
@@ -297,12 +311,10 @@ fn nan_notes(out: &mut impl Write, r: &ProfileReport) -> Result<()> {
 
 /// `mlship inspect`.
 pub fn inspect(out: &mut impl Write, r: &InspectReport, style: Style) -> Result<()> {
-    if style.json {
-        return json(out, r);
-    }
-    if style.verbosity < 0 {
-        return Ok(());
-    }
+    emit(out, r, style, |out| inspect_report(out, r, style))
+}
+
+fn inspect_report(out: &mut impl Write, r: &InspectReport, style: Style) -> Result<()> {
     writeln!(
         out,
         "{} — mlship bundle, {}, checksum verified",
@@ -399,10 +411,7 @@ pub fn inspect(out: &mut impl Write, r: &InspectReport, style: Style) -> Result<
 
 /// `mlship data convert`.
 pub fn convert(out: &mut impl Write, s: &ConvertSummary, style: Style) -> Result<()> {
-    if style.json {
-        return json(out, s);
-    }
-    if style.verbosity >= 0 {
+    emit(out, s, style, |out| {
         writeln!(
             out,
             "wrote {} ({} rows × {} columns, {})",
@@ -411,8 +420,8 @@ pub fn convert(out: &mut impl Write, s: &ConvertSummary, style: Style) -> Result
             s.columns,
             bytes(s.bytes)
         )?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 #[cfg(test)]
