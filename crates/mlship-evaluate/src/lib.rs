@@ -1,6 +1,16 @@
-//! Model evaluation and selection with scikit-learn's definitions: classification and regression
-//! metrics (sample weights throughout), cross-validation splitters that yield row-index sets,
-//! grid / random / successive-halving search and model selection. Cross-validation and search run
-//! through a fit-and-score closure, so this crate knows neither the pipeline nor the estimators.
+//! Model evaluation and selection with scikit-learn's definitions.
 //!
-//! This crate holds no metric yet.
+//! - [`metrics`]: classification and regression metrics with sample weights, matching
+//!   scikit-learn's definitions, defaults and edge cases.
+//! - [`split`]: cross-validation splitters that yield row-index sets.
+//!
+//! Cross-validation and search (to come) run through a fit-and-score closure, so this crate
+//! knows neither the pipeline nor the estimators.
+//!
+//! **Architecture Invariant:** this crate depends on `mlship-core` and outside crates only.
+
+mod error;
+pub mod metrics;
+pub mod split;
+
+pub use error::{EvaluateError, Result};
