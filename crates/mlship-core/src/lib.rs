@@ -17,6 +17,7 @@
 //! - [`time`]: UTC calendar arithmetic for timestamps.
 //! - [`bundle`]: the `*.mlship` envelope (magic, versions, manifest, sections, checksum).
 //! - [`rng`]: the seeded random number generator every crate uses.
+//! - [`params`]: hyperparameter values, parameter sets, grids and search spaces.
 //! - [`error`]: the error categories shared at crate seams.
 
 pub mod batch;
@@ -25,6 +26,7 @@ pub mod dataset;
 pub mod error;
 pub mod fingerprint;
 pub mod manifest;
+pub mod params;
 pub mod profile;
 pub mod record;
 pub mod rng;
