@@ -17,14 +17,16 @@
 //! - [`verdict`]: a [`DriftTest`] run on one column with a threshold gives a [`DriftVerdict`]
 //!   that says in words why it drifted or not;
 //! - [`correction`]: Bonferroni and Benjamini–Hochberg adjusted p-values;
+//! - [`policy`]: Evidently's default test by column type and size, multiple-testing correction,
+//!   effect-size floors and (importance-weighted) dataset drift in a serde [`policy::DriftPolicy`];
 //! - [`special`]: the incomplete gamma function and `erfc` behind the p-values.
 //!
-//! Defaults by column type and size, dataset drift, multivariate drift, performance, alerts and
-//! rollback are not here yet.
+//! Multivariate drift, performance, alerts and rollback are not here yet.
 
 pub mod correction;
 pub mod drift;
 pub mod error;
+pub mod policy;
 pub mod special;
 pub mod verdict;
 
