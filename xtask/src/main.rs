@@ -101,9 +101,14 @@ impl<'a> Flags<'a> {
 }
 
 /// The workspace root (the parent of this package's folder).
+///
+/// `cargo run` (and so `cargo xtask`) sets `CARGO_MANIFEST_DIR` for the process; it is read at
+/// run time first, so that a binary shared through one target folder by two checkouts still
+/// works on the checkout that ran it.
 pub fn project_root() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    dir.parent().unwrap_or(dir).to_path_buf()
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    dir.parent().map_or_else(|| dir.clone(), Path::to_path_buf)
 }
 
 /// The cargo that runs us (`$CARGO`), or `cargo` from `PATH`.
