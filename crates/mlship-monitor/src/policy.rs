@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::correction;
 use crate::error::{MonitorError, Result};
-use crate::verdict::{DriftInput, DriftTest, DriftVerdict, run_test};
+use crate::verdict::{DriftInput, DriftTest, DriftVerdict, fmt_num, run_test};
 
 /// Evidently's boundary between small and large references (rows).
 pub const SMALL_REFERENCE_ROWS: usize = 1_000;
@@ -236,20 +236,6 @@ pub struct DatasetDrift {
     pub drifted: bool,
     /// Why, in words.
     pub reason: String,
-}
-
-fn fmt_num(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() || (1e-4..1e6).contains(&x.abs()) {
-        let s = format!("{x:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s.is_empty() || s == "-" {
-            "0".into()
-        } else {
-            s.to_owned()
-        }
-    } else {
-        format!("{x:.2e}")
-    }
 }
 
 /// Counts of each distinct value of `reference` ∪ `current`, aligned; `None` when a value is

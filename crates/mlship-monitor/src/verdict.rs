@@ -106,7 +106,8 @@ pub struct DriftVerdict {
     pub reason: String,
 }
 
-fn fmt_num(x: f64) -> String {
+/// A number for a verdict's reason: four decimals, or scientific notation when very small or large.
+pub(crate) fn fmt_num(x: f64) -> String {
     if x == 0.0 || !x.is_finite() || (1e-4..1e6).contains(&x.abs()) {
         let s = format!("{x:.4}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
