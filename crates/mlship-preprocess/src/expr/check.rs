@@ -65,7 +65,13 @@ impl Checker<'_> {
     }
 
     /// Checks that `node` has type `want` (or is null), naming `role` in the error.
-    fn expect(&self, node: &Node, want: ValueType, role: &str) -> Result<(), ExprError> {
+    /// `role` names the operand in the error; it is only built when there is one.
+    fn expect(
+        &self,
+        node: &Node,
+        want: ValueType,
+        role: impl FnOnce() -> String,
+    ) -> Result<(), ExprError> {
         let t = self.node(node)?;
         if t.fits(want) {
             return Ok(());
@@ -86,7 +92,8 @@ impl Checker<'_> {
         Err(self.error(
             node,
             format!(
-                "{role} must be {}, but this is {}",
+                "{} must be {}, but this is {}",
+                role(),
                 Ty::Is(want).describe(),
                 t.describe()
             ),
@@ -145,18 +152,18 @@ impl Checker<'_> {
                 t => Ok(Ty::Is(t)),
             },
             NodeKind::Unary(UnaryOp::Neg, a) => {
-                self.expect(a, ValueType::Number, "the operand of `-`")?;
+                self.expect(a, ValueType::Number, || "the operand of `-`".to_owned())?;
                 Ok(Ty::Is(ValueType::Number))
             }
             NodeKind::Unary(UnaryOp::Not, a) => {
-                self.expect(a, ValueType::Boolean, "the operand of `not`")?;
+                self.expect(a, ValueType::Boolean, || "the operand of `not`".to_owned())?;
                 Ok(Ty::Is(ValueType::Boolean))
             }
             NodeKind::Binary(op, a, b) => self.binary(*op, a, b),
             NodeKind::Call(func, args) => self.call(*func, args),
             NodeKind::When(arms, fallback) => {
                 for (cond, _) in arms {
-                    self.expect(cond, ValueType::Boolean, "a `when` condition")?;
+                    self.expect(cond, ValueType::Boolean, || "a `when` condition".to_owned())?;
                 }
                 self.unify(
                     "`when … then … otherwise`",
@@ -175,29 +182,21 @@ impl Checker<'_> {
             | BinaryOp::Div
             | BinaryOp::Rem
             | BinaryOp::Pow => {
-                self.expect(
-                    a,
-                    ValueType::Number,
-                    &format!("the left operand of `{sym}`"),
-                )?;
-                self.expect(
-                    b,
-                    ValueType::Number,
-                    &format!("the right operand of `{sym}`"),
-                )?;
+                self.expect(a, ValueType::Number, || {
+                    format!("the left operand of `{sym}`")
+                })?;
+                self.expect(b, ValueType::Number, || {
+                    format!("the right operand of `{sym}`")
+                })?;
                 Ok(Ty::Is(ValueType::Number))
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                self.expect(
-                    a,
-                    ValueType::Number,
-                    &format!("the left operand of `{sym}`"),
-                )?;
-                self.expect(
-                    b,
-                    ValueType::Number,
-                    &format!("the right operand of `{sym}`"),
-                )?;
+                self.expect(a, ValueType::Number, || {
+                    format!("the left operand of `{sym}`")
+                })?;
+                self.expect(b, ValueType::Number, || {
+                    format!("the right operand of `{sym}`")
+                })?;
                 Ok(Ty::Is(ValueType::Boolean))
             }
             BinaryOp::Eq | BinaryOp::Ne => {
@@ -226,16 +225,12 @@ impl Checker<'_> {
                 Ok(Ty::Is(ValueType::Boolean))
             }
             BinaryOp::And | BinaryOp::Or => {
-                self.expect(
-                    a,
-                    ValueType::Boolean,
-                    &format!("the left operand of `{sym}`"),
-                )?;
-                self.expect(
-                    b,
-                    ValueType::Boolean,
-                    &format!("the right operand of `{sym}`"),
-                )?;
+                self.expect(a, ValueType::Boolean, || {
+                    format!("the left operand of `{sym}`")
+                })?;
+                self.expect(b, ValueType::Boolean, || {
+                    format!("the right operand of `{sym}`")
+                })?;
                 Ok(Ty::Is(ValueType::Boolean))
             }
         }
@@ -258,7 +253,9 @@ impl Checker<'_> {
             Func::Coalesce => self.unify("coalesce", args),
             Func::If => {
                 if let Some(cond) = args.first() {
-                    self.expect(cond, ValueType::Boolean, "the condition of `if`")?;
+                    self.expect(cond, ValueType::Boolean, || {
+                        "the condition of `if`".to_owned()
+                    })?;
                 }
                 self.unify("`if`", args.iter().skip(1))
             }
@@ -276,12 +273,13 @@ impl Checker<'_> {
             | Func::Round
             | Func::Sqrt => {
                 for (i, arg) in args.iter().enumerate() {
-                    let role = if args.len() == 1 {
-                        format!("the argument of {name}")
-                    } else {
-                        format!("argument {} of {name}", i + 1)
-                    };
-                    self.expect(arg, ValueType::Number, &role)?;
+                    self.expect(arg, ValueType::Number, || {
+                        if args.len() == 1 {
+                            format!("the argument of {name}")
+                        } else {
+                            format!("argument {} of {name}", i + 1)
+                        }
+                    })?;
                 }
                 Ok(Ty::Is(ValueType::Number))
             }

@@ -182,46 +182,48 @@ fn bool_const<'a>(x: Option<bool>) -> Val<'a> {
 /// null row stores 0.
 fn num_col<'a>(n: usize, mut f: impl FnMut(usize) -> Option<f64>) -> Val<'a> {
     let mut values = Vec::with_capacity(n);
-    let mut valid = Vec::with_capacity(n);
-    let mut nulls = false;
+    let mut valid: Option<Vec<bool>> = None;
     for i in 0..n {
         match f(i) {
             Some(x) if x.is_finite() => {
                 values.push(x);
-                valid.push(true);
+                if let Some(m) = &mut valid {
+                    m.push(true);
+                }
             }
             _ => {
                 values.push(0.0);
-                valid.push(false);
-                nulls = true;
+                valid.get_or_insert_with(|| all_valid(n, i)).push(false);
             }
         }
     }
-    Val::Num(NumVal::Col(
-        Cow::Owned(values),
-        nulls.then_some(Cow::Owned(valid)),
-    ))
+    Val::Num(NumVal::Col(Cow::Owned(values), valid.map(Cow::Owned)))
+}
+
+/// A validity mask with room for `n` flags, the first `valid` of them set; it is only made
+/// when a column meets its first null.
+fn all_valid(n: usize, valid: usize) -> Vec<bool> {
+    let mut m = Vec::with_capacity(n);
+    m.resize(valid, true);
+    m
 }
 
 /// A boolean column of `n` rows from a row function; a null row stores `false`.
 fn bool_col<'a>(n: usize, mut f: impl FnMut(usize) -> Option<bool>) -> Val<'a> {
     let mut values = Vec::with_capacity(n);
-    let mut valid = Vec::with_capacity(n);
-    let mut nulls = false;
+    let mut valid: Option<Vec<bool>> = None;
     for i in 0..n {
         if let Some(b) = f(i) {
             values.push(b);
-            valid.push(true);
+            if let Some(m) = &mut valid {
+                m.push(true);
+            }
         } else {
             values.push(false);
-            valid.push(false);
-            nulls = true;
+            valid.get_or_insert_with(|| all_valid(n, i)).push(false);
         }
     }
-    Val::Bool(BoolVal::Col(
-        Cow::Owned(values),
-        nulls.then_some(Cow::Owned(valid)),
-    ))
+    Val::Bool(BoolVal::Col(Cow::Owned(values), valid.map(Cow::Owned)))
 }
 
 fn map1<'a>(n: usize, a: Nums<'_>, f: impl Fn(f64) -> Option<f64>) -> Val<'a> {
