@@ -20,7 +20,7 @@ mod tests;
 
 use std::fmt;
 
-use mlship_core::{ColumnData, RawBatch, RawColumn};
+use mlship_core::{ColumnData, ColumnKind, RawBatch, RawColumn, Schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use syntax::{Node, NodeKind, Span};
@@ -48,6 +48,16 @@ impl ValueType {
             ColumnData::Categorical { .. } => Self::String,
             ColumnData::Boolean(_) => Self::Boolean,
             ColumnData::Datetime(_) => Self::Datetime,
+        }
+    }
+
+    /// The type of a schema column's values.
+    pub fn of_kind(kind: &ColumnKind) -> ValueType {
+        match kind {
+            ColumnKind::Numeric => Self::Number,
+            ColumnKind::Categorical { .. } => Self::String,
+            ColumnKind::Boolean => Self::Boolean,
+            ColumnKind::Datetime { .. } => Self::Datetime,
         }
     }
 
@@ -277,6 +287,15 @@ impl Expr {
     /// type (`None` for a column the input does not have), and returns the result's type.
     pub fn check(&self, kinds: &dyn Fn(&str) -> Option<ValueType>) -> Result<ValueType, ExprError> {
         check::check(&self.source, &self.root, kinds)
+    }
+
+    /// Type-checks the expression against the columns of `schema`.
+    pub fn check_schema(&self, schema: &Schema) -> Result<ValueType, ExprError> {
+        self.check(&|name| {
+            schema
+                .column(name)
+                .map(|(_, c)| ValueType::of_kind(&c.kind))
+        })
     }
 
     /// Type-checks the expression against the columns of `batch`.

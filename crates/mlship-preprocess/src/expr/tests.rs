@@ -1,7 +1,7 @@
 //! Tests of parsing, checking and evaluating expressions.
 
 use mlship_core::batch::RawValue;
-use mlship_core::{ColumnData, RawBatch, RawColumn};
+use mlship_core::{ColumnData, ColumnKind, ColumnSpec, RawBatch, RawColumn, Schema};
 use proptest::prelude::*;
 
 use super::{Expr, ExprError, ValueType};
@@ -250,6 +250,36 @@ fn type_checking() {
         "{e}"
     );
     assert_eq!(e.pointer().unwrap().column, 5);
+    let schema = Schema::new(vec![
+        ColumnSpec::new("n", ColumnKind::Numeric, true),
+        ColumnSpec::new(
+            "c",
+            ColumnKind::Categorical {
+                levels: vec!["a".into()],
+                open: false,
+            },
+            false,
+        ),
+        ColumnSpec::new("f", ColumnKind::Boolean, false),
+        ColumnSpec::new(
+            "d",
+            ColumnKind::Datetime {
+                format: "%Y".into(),
+            },
+            true,
+        ),
+    ]);
+    let on_schema = |src: &str| Expr::parse(src).unwrap().check_schema(&schema);
+    assert_eq!(
+        on_schema("if(f and is_null(d), c, 'z')"),
+        Ok(ValueType::String)
+    );
+    assert_eq!(on_schema("n * 2"), Ok(ValueType::Number));
+    assert!(matches!(on_schema("d > 1"), Err(ExprError::Type { .. })));
+    assert!(matches!(
+        on_schema("x"),
+        Err(ExprError::UnknownColumn { .. })
+    ));
     // Column names are case-sensitive.
     assert!(matches!(err("X"), ExprError::UnknownColumn { .. }));
 }
@@ -848,5 +878,47 @@ proptest! {
             let back: Expr = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
             prop_assert_eq!(back, e);
         }
+    }
+}
+
+#[test]
+fn documented_examples_work() {
+    let doc = include_str!("../../../../docs/expressions.md");
+    let kinds = |name: &str| {
+        Some(match name {
+            "species" => ValueType::String,
+            "smoker" => ValueType::Boolean,
+            _ => ValueType::Number,
+        })
+    };
+    let mut sources: Vec<String> = Vec::new();
+    // The spec at the top: `name = "expression"`.
+    for line in doc.lines().take_while(|l| !l.starts_with("## ")) {
+        if let Some((_, rhs)) = line.split_once(" = \"") {
+            sources.push(rhs.trim_end_matches('"').to_owned());
+        }
+    }
+    // The first column of the examples table.
+    let examples = doc
+        .split("## Examples")
+        .nth(1)
+        .expect("an examples section");
+    for line in examples.lines().filter(|l| l.starts_with("| `")) {
+        let cell = line
+            .trim_start_matches("| ")
+            .split(" | ")
+            .next()
+            .unwrap_or("");
+        let src = if let Some(inner) = cell.strip_prefix("`` ") {
+            inner.trim_end_matches(" ``")
+        } else {
+            cell.trim_matches('`')
+        };
+        sources.push(src.to_owned());
+    }
+    assert!(sources.len() >= 12, "{sources:?}");
+    for src in &sources {
+        let e = Expr::parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
+        e.check(&kinds).unwrap_or_else(|e| panic!("{src}: {e}"));
     }
 }
