@@ -873,8 +873,9 @@ proptest! {
     }
 
     #[test]
-    fn parsing_arbitrary_text_never_panics(src in "[ -~]{0,40}") {
+    fn parsing_arbitrary_text_never_panics(src in prop_oneof!["[ -~]{0,40}", "\\PC{0,20}"]) {
         if let Ok(e) = Expr::parse(&src) {
+            let _ = e.check(&|_| Some(ValueType::Number));
             let back: Expr = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
             prop_assert_eq!(back, e);
         }
