@@ -10,6 +10,7 @@ mod convert;
 mod error;
 mod io;
 mod profile;
+pub mod transform;
 
 pub use convert::{batch_to_frame, frame_to_batch};
 pub use error::{PreprocessError, Result};
