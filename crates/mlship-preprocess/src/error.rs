@@ -85,6 +85,9 @@ pub enum PreprocessError {
         /// polars' message.
         detail: String,
     },
+    /// A column transformer could not be fitted or applied.
+    #[error(transparent)]
+    Transform(#[from] crate::transform::TransformError),
     /// An error from mlship-core.
     #[error(transparent)]
     Core(#[from] mlship_core::Error),

@@ -11,6 +11,7 @@ mod error;
 pub mod expr;
 mod io;
 mod profile;
+pub mod transform;
 
 pub use convert::{batch_to_frame, frame_to_batch};
 pub use error::{PreprocessError, Result};
