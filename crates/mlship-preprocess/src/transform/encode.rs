@@ -546,6 +546,30 @@ mod tests {
         assert_eq!(&fast[6..9], &[0.0, 0.0, 1.0]);
     }
 
+    #[test]
+    fn encode_codes_fails_only_on_rows_that_hold_an_unknown_level() {
+        let enc = OneHot::fit("city", &col(&["a", "b"]), &OneHotParams::default()).unwrap();
+        let dict = vec!["a".to_string(), "paris".to_string()];
+        let mut out = vec![0.0; 4];
+        // "paris" is in the dictionary but in no row: fine.
+        enc.encode_codes(&dict, &[0, 0], None, &mut out).unwrap();
+        let e = enc
+            .encode_codes(&dict, &[0, 1], None, &mut out)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            TransformError::UnknownLevel {
+                column: "city".into(),
+                level: "paris".into()
+            }
+        );
+        // A missing value not seen at fit is unknown too.
+        let e = enc
+            .encode_codes(&dict, &[0, 0], Some(&[true, false]), &mut out)
+            .unwrap_err();
+        assert!(e.to_string().contains("\"null\""), "{e}");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
 
