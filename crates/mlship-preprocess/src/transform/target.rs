@@ -349,6 +349,51 @@ impl TargetEncoder {
     }
 }
 
+impl TargetEncoder {
+    /// Encodes a dictionary-encoded column into `out`, row-major: [`TargetEncoder::encode`]
+    /// once per dictionary entry, then copied per row. `valid[i] == false` marks a missing row;
+    /// `None` means every row is present.
+    pub fn encode_codes(
+        &self,
+        dict: &[String],
+        codes: &[u32],
+        valid: Option<&[bool]>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let w = self.output_width();
+        TransformError::check_len(&self.column, "output", codes.len() * w, out.len())?;
+        if let Some(v) = valid {
+            TransformError::check_len(&self.column, "validity", codes.len(), v.len())?;
+        }
+        let mut table = vec![0.0; (dict.len() + 1) * w];
+        for (level, row) in dict
+            .iter()
+            .map(|s| Some(s.as_str()))
+            .chain(std::iter::once(None))
+            .zip(table.chunks_exact_mut(w))
+        {
+            self.encode(level, row)?;
+        }
+        for (row, (&code, chunk)) in codes.iter().zip(out.chunks_exact_mut(w)).enumerate() {
+            let entry = if valid.is_none_or(|v| v[row]) {
+                if code as usize >= dict.len() {
+                    return Err(TransformError::Length {
+                        column: self.column.clone(),
+                        what: "dictionary",
+                        expected: code as usize + 1,
+                        got: dict.len(),
+                    });
+                }
+                code as usize
+            } else {
+                dict.len() // the missing value's row of the table
+            };
+            chunk.copy_from_slice(&table[entry * w..(entry + 1) * w]);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +412,17 @@ mod tests {
         let mut out = [0.0];
         e.encode(Some("zz"), &mut out).unwrap();
         assert_eq!(out[0], 5.0);
+        let dict = vec!["b".to_string(), "zz".to_string(), "a".to_string()];
+        let mut fast = [0.0; 4];
+        e.encode_codes(
+            &dict,
+            &[0, 1, 2, 0],
+            Some(&[true, true, true, false]),
+            &mut fast,
+        )
+        .unwrap();
+        assert_eq!(fast, [7.5, 5.0, 3.0, 5.5]);
+        assert!(e.encode_codes(&dict, &[3], None, &mut out).is_err());
     }
 
     #[test]
