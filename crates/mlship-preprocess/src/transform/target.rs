@@ -397,6 +397,38 @@ impl TargetEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn code_path_equals_level_path(
+            rows in prop::collection::vec((0u32..4, any::<bool>(), 0u8..3), 1..40),
+        ) {
+            let dict: Vec<String> = ["w", "x", "y", "z"].iter().map(|s| (*s).to_string()).collect();
+            let codes: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let valid: Vec<bool> = rows.iter().map(|r| !r.1).collect();
+            let levels: Vec<Option<&str>> = rows
+                .iter()
+                .map(|r| (!r.1).then(|| dict[r.0 as usize].as_str()))
+                .collect();
+            let y: Vec<f64> = rows.iter().map(|r| f64::from(r.2)).collect();
+            // Fit on the first half so the second may hold unknown levels.
+            let half = levels.len().div_ceil(2);
+            for target_type in [TargetType::Continuous, TargetType::Multiclass(3)] {
+                let p = TargetParams { target_type, smooth: Smooth::Auto };
+                let e = TargetEncoder::fit("c", &levels[..half], &y[..half], p).unwrap();
+                let w = e.output_width();
+                let mut a = vec![0.0; levels.len() * w];
+                let mut b = vec![1.0; levels.len() * w];
+                e.encode_column(&levels, &mut a).unwrap();
+                e.encode_codes(&dict, &codes, Some(&valid), &mut b).unwrap();
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(bits(&a), bits(&b));
+            }
+        }
+    }
 
     #[test]
     fn fixed_smoothing_by_hand() {
