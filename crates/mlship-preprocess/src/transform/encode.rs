@@ -450,6 +450,40 @@ impl Ordinal {
     pub fn encode_column(&self, values: &[Option<&str>]) -> Result<Vec<f64>> {
         values.iter().map(|&v| self.encode(v)).collect()
     }
+
+    /// A dictionary-encoded column: [`Ordinal::encode`] once per dictionary entry, then looked
+    /// up per row. `valid[i] == false` marks a missing row; `None` means every row is present.
+    pub fn encode_codes(
+        &self,
+        dict: &[String],
+        codes: &[u32],
+        valid: Option<&[bool]>,
+    ) -> Result<Vec<f64>> {
+        if let Some(v) = valid {
+            TransformError::check_len(&self.column, "validity", codes.len(), v.len())?;
+        }
+        let per_entry: Vec<Result<f64>> = dict.iter().map(|s| self.encode(Some(s))).collect();
+        let null_code = valid.map(|_| self.encode(None));
+        codes
+            .iter()
+            .enumerate()
+            .map(|(row, &code)| {
+                if valid.is_none_or(|v| v[row]) {
+                    per_entry
+                        .get(code as usize)
+                        .cloned()
+                        .unwrap_or(Err(TransformError::Length {
+                            column: self.column.clone(),
+                            what: "dictionary",
+                            expected: code as usize + 1,
+                            got: dict.len(),
+                        }))
+                } else {
+                    null_code.clone().unwrap_or(Ok(self.encoded_missing_value))
+                }
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -491,6 +525,9 @@ mod tests {
         );
         let ord = Ordinal::fit("city", &col(&["a"]), OrdinalParams::default()).unwrap();
         assert!(ord.encode(Some("q")).is_err());
+        let dict = vec!["q".to_string(), "a".to_string()];
+        assert_eq!(ord.encode_codes(&dict, &[1, 1], None), Ok(vec![0.0, 0.0]));
+        assert!(ord.encode_codes(&dict, &[1, 0], None).is_err());
     }
 
     #[test]
@@ -544,6 +581,30 @@ mod tests {
         enc.encode_column(&levels, &mut slow).unwrap();
         assert_eq!(fast, slow);
         assert_eq!(&fast[6..9], &[0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn encode_codes_fails_only_on_rows_that_hold_an_unknown_level() {
+        let enc = OneHot::fit("city", &col(&["a", "b"]), &OneHotParams::default()).unwrap();
+        let dict = vec!["a".to_string(), "paris".to_string()];
+        let mut out = vec![0.0; 4];
+        // "paris" is in the dictionary but in no row: fine.
+        enc.encode_codes(&dict, &[0, 0], None, &mut out).unwrap();
+        let e = enc
+            .encode_codes(&dict, &[0, 1], None, &mut out)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            TransformError::UnknownLevel {
+                column: "city".into(),
+                level: "paris".into()
+            }
+        );
+        // A missing value not seen at fit is unknown too.
+        let e = enc
+            .encode_codes(&dict, &[0, 0], Some(&[true, false]), &mut out)
+            .unwrap_err();
+        assert!(e.to_string().contains("\"null\""), "{e}");
     }
 
     proptest! {

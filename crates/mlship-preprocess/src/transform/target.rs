@@ -349,9 +349,86 @@ impl TargetEncoder {
     }
 }
 
+impl TargetEncoder {
+    /// Encodes a dictionary-encoded column into `out`, row-major: [`TargetEncoder::encode`]
+    /// once per dictionary entry, then copied per row. `valid[i] == false` marks a missing row;
+    /// `None` means every row is present.
+    pub fn encode_codes(
+        &self,
+        dict: &[String],
+        codes: &[u32],
+        valid: Option<&[bool]>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        let w = self.output_width();
+        TransformError::check_len(&self.column, "output", codes.len() * w, out.len())?;
+        if let Some(v) = valid {
+            TransformError::check_len(&self.column, "validity", codes.len(), v.len())?;
+        }
+        let mut table = vec![0.0; (dict.len() + 1) * w];
+        for (level, row) in dict
+            .iter()
+            .map(|s| Some(s.as_str()))
+            .chain(std::iter::once(None))
+            .zip(table.chunks_exact_mut(w))
+        {
+            self.encode(level, row)?;
+        }
+        for (row, (&code, chunk)) in codes.iter().zip(out.chunks_exact_mut(w)).enumerate() {
+            let entry = if valid.is_none_or(|v| v[row]) {
+                if code as usize >= dict.len() {
+                    return Err(TransformError::Length {
+                        column: self.column.clone(),
+                        what: "dictionary",
+                        expected: code as usize + 1,
+                        got: dict.len(),
+                    });
+                }
+                code as usize
+            } else {
+                dict.len() // the missing value's row of the table
+            };
+            chunk.copy_from_slice(&table[entry * w..(entry + 1) * w]);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn code_path_equals_level_path(
+            rows in prop::collection::vec((0u32..4, any::<bool>(), 0u8..3), 1..40),
+        ) {
+            let dict: Vec<String> = ["w", "x", "y", "z"].iter().map(|s| (*s).to_string()).collect();
+            let codes: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let valid: Vec<bool> = rows.iter().map(|r| !r.1).collect();
+            let levels: Vec<Option<&str>> = rows
+                .iter()
+                .map(|r| (!r.1).then(|| dict[r.0 as usize].as_str()))
+                .collect();
+            let y: Vec<f64> = rows.iter().map(|r| f64::from(r.2)).collect();
+            // Fit on the first half so the second may hold unknown levels.
+            let half = levels.len().div_ceil(2);
+            for target_type in [TargetType::Continuous, TargetType::Multiclass(3)] {
+                let p = TargetParams { target_type, smooth: Smooth::Auto };
+                let e = TargetEncoder::fit("c", &levels[..half], &y[..half], p).unwrap();
+                let w = e.output_width();
+                let mut a = vec![0.0; levels.len() * w];
+                let mut b = vec![1.0; levels.len() * w];
+                e.encode_column(&levels, &mut a).unwrap();
+                e.encode_codes(&dict, &codes, Some(&valid), &mut b).unwrap();
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                prop_assert_eq!(bits(&a), bits(&b));
+            }
+        }
+    }
 
     #[test]
     fn fixed_smoothing_by_hand() {
@@ -367,6 +444,17 @@ mod tests {
         let mut out = [0.0];
         e.encode(Some("zz"), &mut out).unwrap();
         assert_eq!(out[0], 5.0);
+        let dict = vec!["b".to_string(), "zz".to_string(), "a".to_string()];
+        let mut fast = [0.0; 4];
+        e.encode_codes(
+            &dict,
+            &[0, 1, 2, 0],
+            Some(&[true, true, true, false]),
+            &mut fast,
+        )
+        .unwrap();
+        assert_eq!(fast, [7.5, 5.0, 3.0, 5.5]);
+        assert!(e.encode_codes(&dict, &[3], None, &mut out).is_err());
     }
 
     #[test]
