@@ -142,11 +142,8 @@ impl Val<'_> {
 }
 
 fn mismatch(what: &str) -> ExprError {
-    ExprError::Column {
-        column: String::new(),
-        detail: format!(
-            "internal error: {what} has a type the checker did not expect\nhint: please report this with the expression"
-        ),
+    ExprError::Internal {
+        detail: format!("{what} has a type the checker did not expect"),
     }
 }
 

@@ -188,6 +188,12 @@ pub enum ExprError {
         /// How to fix it, when there is an obvious way.
         hint: Option<String>,
     },
+    /// The evaluator met a value of a type the checker ruled out: a bug, never the user's fault.
+    #[error("internal error: {detail}\nhint: please report this together with the expression")]
+    Internal {
+        /// What was met.
+        detail: String,
+    },
     /// A column handed to [`Expr::eval`] cannot be used (wrong length, broken dictionary).
     #[error("column {column:?}: {detail}")]
     Column {
@@ -223,7 +229,7 @@ impl ExprError {
             | Self::Arity { at, .. }
             | Self::UnknownColumn { at, .. }
             | Self::Type { at, .. } => Some(at),
-            Self::Column { .. } => None,
+            Self::Column { .. } | Self::Internal { .. } => None,
         }
     }
 }
