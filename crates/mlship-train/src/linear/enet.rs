@@ -130,8 +130,8 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(c: Centred) -> Self {
-        let cols = c.xs.t().as_standard_layout().into_owned();
+    fn new(mut c: Centred) -> Self {
+        let cols = std::mem::take(&mut c.xs);
         let norms = cols.rows().into_iter().map(|r| r.dot(&r)).collect();
         Self { c, cols, norms }
     }
@@ -169,7 +169,10 @@ impl ElasticNet {
     fn problem(&self, data: DatasetView<'_>) -> Result<Problem> {
         require_regression(data.task(), self.name)?;
         let rows = collect(data)?;
-        Ok(Problem::new(Centred::new(&rows, self.params.fit_intercept)))
+        Ok(Problem::new(Centred::new_columns(
+            &rows,
+            self.params.fit_intercept,
+        )))
     }
 
     /// The largest useful `α`, above which every coefficient is zero:
@@ -243,7 +246,12 @@ impl ElasticNet {
         let l1 = alpha * self.params.l1_ratio * w_sum;
         let l2 = alpha * (1.0 - self.params.l1_ratio) * w_sum;
         let p = prob.cols.nrows();
-        let mut r = ys - &prob.cols.t().dot(&beta);
+        let mut r = ys.clone();
+        for (j, &b) in beta.iter().enumerate() {
+            if b != 0.0 {
+                r.scaled_add(-b, &prob.cols.row(j));
+            }
+        }
         let tol_gap = self.params.tol * ys.dot(ys);
         let mut report = FitReport::new("cd");
         let mut gap = f64::INFINITY;

@@ -7,7 +7,7 @@ pub mod ridge;
 
 use mlship_core::traits::Model;
 use mlship_core::{Error as CoreError, Task};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Rows;
@@ -78,8 +78,7 @@ impl Model for LinearModel {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> mlship_core::Result<Array1<f64>> {
         self.check_input(x)?;
-        let coef = ndarray::ArrayView1::from(&self.coef[..]);
-        let mut out = x.dot(&coef);
+        let mut out = crate::optim::mat_vec(x, &self.coef);
         out += self.intercept;
         if out.iter().all(|v| v.is_finite()) {
             Ok(out)
@@ -94,7 +93,8 @@ impl Model for LinearModel {
 /// followed by `_rescale_data`).
 #[derive(Debug, Clone)]
 pub(crate) struct Centred {
-    /// `sqrt(w) · (x − x̄)`, row-major.
+    /// `sqrt(w) · (x − x̄)`, row-major (`n × p`), or its columns (`p × n`) from
+    /// [`Centred::new_columns`].
     pub xs: Array2<f64>,
     /// `sqrt(w) · (y − ȳ)`.
     pub ys: Array1<f64>,
@@ -107,24 +107,65 @@ pub(crate) struct Centred {
 }
 
 impl Centred {
-    pub fn new(rows: &Rows, fit_intercept: bool) -> Self {
-        let p = rows.x.ncols();
+    pub fn new(rows: &Rows<'_>, fit_intercept: bool) -> Self {
+        let (n, p) = rows.x.dim();
         let w_sum = rows.w.sum();
+        let w = rows
+            .w
+            .as_slice()
+            .map_or_else(|| rows.w.to_vec(), <[f64]>::to_vec);
         let (x_mean, y_mean) = if fit_intercept {
-            let xm = rows.w.dot(&rows.x) / w_sum;
+            let xm = crate::optim::mat_t_vec(rows.x.view(), &w) / w_sum;
             (xm, rows.w.dot(&rows.y) / w_sum)
         } else {
             (Array1::zeros(p), 0.0)
         };
-        let mut xs = &rows.x - &x_mean.view().insert_axis(Axis(0));
+        let mut xs = Array2::<f64>::zeros((n, p));
+        for ((mut out, row), &wi) in xs.rows_mut().into_iter().zip(rows.x.rows()).zip(&w) {
+            let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
+            for ((o, v), m) in out.iter_mut().zip(row).zip(&x_mean) {
+                *o = (v - m) * sw;
+            }
+        }
         let mut ys = &rows.y - y_mean;
         if rows.weighted {
             let sw = rows.w.mapv(f64::sqrt);
-            xs *= &sw.view().insert_axis(Axis(1));
             ys *= &sw;
         }
         Self {
             xs,
+            ys,
+            x_mean,
+            y_mean,
+            w_sum,
+        }
+    }
+
+    /// Like [`Centred::new`], but `xs` holds the columns: `p × n`, row `j` being feature `j`
+    /// (for coordinate descent), built in one pass without a row-major copy.
+    pub fn new_columns(rows: &Rows<'_>, fit_intercept: bool) -> Self {
+        let (n, p) = rows.x.dim();
+        let w_sum = rows.w.sum();
+        let w = rows.w.to_vec();
+        let (x_mean, y_mean) = if fit_intercept {
+            let xm = crate::optim::mat_t_vec(rows.x.view(), &w) / w_sum;
+            (xm, rows.w.dot(&rows.y) / w_sum)
+        } else {
+            (Array1::zeros(p), 0.0)
+        };
+        let mut cols = vec![0.0; n * p];
+        for (i, (row, &wi)) in rows.x.rows().into_iter().zip(&w).enumerate() {
+            let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
+            for (j, (v, m)) in row.iter().zip(&x_mean).enumerate() {
+                cols[j * n + i] = (v - m) * sw;
+            }
+        }
+        let mut ys = &rows.y - y_mean;
+        if rows.weighted {
+            ys *= &rows.w.mapv(f64::sqrt);
+        }
+        Self {
+            xs: Array2::from_shape_vec((p, n), cols).unwrap_or_else(|_| Array2::zeros((p, n))),
             ys,
             x_mean,
             y_mean,

@@ -97,7 +97,7 @@ impl Ridge {
         let rows = collect(data)?;
         let c = Centred::new(&rows, self.params.fit_intercept);
         let p = c.xs.ncols();
-        let b = c.xs.t().dot(&c.ys);
+        let b = crate::optim::mat_t_vec(c.xs.view(), c.ys.as_slice().unwrap_or(&[]));
         let alpha = self.params.alpha;
         match self.params.solver {
             RidgeSolver::Auto | RidgeSolver::Cholesky => {
@@ -150,8 +150,8 @@ impl Ridge {
     ) -> Result<(Array1<f64>, FitReport)> {
         let alpha = self.params.alpha;
         let apply = |v: &Array1<f64>| -> Array1<f64> {
-            let xv = c.xs.dot(v);
-            let mut out = c.xs.t().dot(&xv);
+            let xv = crate::optim::mat_vec(c.xs.view(), v.as_slice().unwrap_or(&[]));
+            let mut out = crate::optim::mat_t_vec(c.xs.view(), xv.as_slice().unwrap_or(&[]));
             out.scaled_add(alpha, v);
             out
         };
@@ -197,7 +197,7 @@ impl Ridge {
 }
 
 fn objective(c: &Centred, coef: &Array1<f64>, alpha: f64) -> f64 {
-    let r = &c.ys - &c.xs.dot(coef);
+    let r = &c.ys - &crate::optim::mat_vec(c.xs.view(), coef.as_slice().unwrap_or(&[]));
     r.dot(&r) + alpha * coef.dot(coef)
 }
 

@@ -106,8 +106,16 @@ impl LogisticLoss<'_> {
                     z += w[p];
                 }
                 let yf = if yi == 1 { 1.0 } else { 0.0 };
-                loss += si * (log1pexp(z) - yf * z);
-                let gz = si * (sigmoid(z) - yf);
+                // One exponential for both ln(1 + eᶻ) and the logistic function.
+                let e = (-z.abs()).exp();
+                let l1pe = e.ln_1p();
+                let (lpe, sig) = if z > 0.0 {
+                    (z + l1pe, 1.0 / (1.0 + e))
+                } else {
+                    (l1pe, e / (1.0 + e))
+                };
+                loss += si * (lpe - yf * z);
+                let gz = si * (sig - yf);
                 axpy(gz, xi, &mut grad[..p]);
                 if self.fit_intercept {
                     grad[p] += gz;
@@ -215,7 +223,8 @@ pub fn decision(
     intercept: &[f64],
 ) -> ndarray::Array2<f64> {
     let mut z = if coef.nrows() == 1 {
-        x.dot(&coef.row(0)).insert_axis(ndarray::Axis(1))
+        let c: Vec<f64> = coef.row(0).to_vec();
+        crate::optim::mat_vec(x, &c).insert_axis(ndarray::Axis(1))
     } else {
         x.dot(&coef.t())
     };
