@@ -19,6 +19,10 @@ pub struct Rows<'a> {
 }
 
 /// Refuses NaN and infinities, naming the feature and the row.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub fn check_finite(x: ArrayView2<'_, f64>, names: &[mlship_core::FeatureInfo]) -> Result<()> {
     for (row, r) in x.outer_iter().enumerate() {
         if let Some((j, &v)) = r.iter().enumerate().find(|(_, v)| !v.is_finite()) {

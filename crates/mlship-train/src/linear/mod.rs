@@ -54,6 +54,10 @@ impl LinearModel {
 }
 
 /// Finds the first non-finite value of `x` after a prediction came out non-finite.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub(crate) fn locate_non_finite(x: ArrayView2<'_, f64>) -> CoreError {
     for (row, r) in x.outer_iter().enumerate() {
         if let Some((j, v)) = r.iter().enumerate().find(|(_, v)| !v.is_finite()) {
@@ -176,7 +180,7 @@ impl Centred {
     /// The model for coefficients fitted on the centred rows.
     pub fn model(&self, coef: Array1<f64>) -> Result<LinearModel> {
         let intercept = self.y_mean - self.x_mean.dot(&coef);
-        LinearModel::new(coef.to_vec(), intercept).map_err(|e| {
+        LinearModel::new(coef.into_raw_vec_and_offset().0, intercept).map_err(|e| {
             TrainError::data(format!(
                 "the fit produced non-finite values ({e})\nhint: scale the features or raise the regularisation"
             ))

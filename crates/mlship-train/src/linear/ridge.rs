@@ -127,13 +127,11 @@ impl Ridge {
             }
             RidgeSolver::Cg => {
                 let start = init.map(|m| Array1::from(m.coef().to_vec()));
-                if let Some(s) = &start {
-                    if s.len() != p {
-                        return Err(TrainError::data(format!(
-                            "the warm-start model has {} coefficients, the data {p} features",
-                            s.len()
-                        )));
-                    }
+                if let Some(s) = start.as_ref().filter(|s| s.len() != p) {
+                    return Err(TrainError::data(format!(
+                        "the warm-start model has {} coefficients, the data {p} features",
+                        s.len()
+                    )));
                 }
                 let (coef, report) = self.cg(&c, &b, start, ctx)?;
                 Ok((c.model(coef)?, report))

@@ -217,6 +217,10 @@ impl Objective for LogisticLoss<'_> {
 }
 
 /// The decision values `x · coefᵀ + intercept` of a model, `n × k_out`.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub fn decision(
     x: ArrayView2<'_, f64>,
     coef: ArrayView2<'_, f64>,

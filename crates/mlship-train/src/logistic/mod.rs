@@ -148,7 +148,7 @@ impl Default for LogisticParams {
 impl LogisticParams {
     /// Checks the values and returns the estimator.
     pub fn validate(&self) -> Result<Logistic> {
-        if !(self.c > 0.0) || self.c.is_nan() {
+        if self.c.is_nan() || self.c <= 0.0 {
             return Err(TrainError::invalid(
                 "C",
                 self.c,
@@ -574,6 +574,10 @@ impl LogisticModel {
 
     /// The decision values `x · coefᵀ + intercept`, `n × 1` for two classes, `n × K` otherwise
     /// (`decision_function`).
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "ndarray views are passed by value, as in core's `Model`"
+    )]
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> mlship_core::Result<Array2<f64>> {
         self.check_input(x)?;
         let z = loss::decision(
@@ -635,7 +639,7 @@ impl Model for LogisticModel {
         for mut row in z.rows_mut() {
             let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
             let mut sum = 0.0;
-            for v in row.iter_mut() {
+            for v in &mut row {
                 *v = (*v - m).exp();
                 sum += *v;
             }

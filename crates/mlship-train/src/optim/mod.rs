@@ -43,6 +43,10 @@ pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
 
 /// `x · v` for a matrix `x` (`n × p`): one contiguous dot product per row when `x` is
 /// row-major.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub fn mat_vec(x: ndarray::ArrayView2<'_, f64>, v: &[f64]) -> ndarray::Array1<f64> {
     let p = x.ncols();
     match x.as_slice() {
@@ -52,6 +56,10 @@ pub fn mat_vec(x: ndarray::ArrayView2<'_, f64>, v: &[f64]) -> ndarray::Array1<f6
 }
 
 /// `xᵀ · r` for a matrix `x` (`n × p`), accumulated row by row (`Σ rᵢ xᵢ`) in row order.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub fn mat_t_vec(x: ndarray::ArrayView2<'_, f64>, r: &[f64]) -> ndarray::Array1<f64> {
     let p = x.ncols();
     let mut out = vec![0.0; p];

@@ -107,6 +107,7 @@ fn regression_matches_scikit_learn() {
     }
 }
 
+#[allow(clippy::too_many_lines, reason = "one walk over the fixture cases")]
 fn check_logistic(section: &str) {
     let f = fixtures();
     let sec = &f[section];
