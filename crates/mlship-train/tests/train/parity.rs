@@ -272,3 +272,41 @@ fn newton_agrees_with_lbfgs_and_threads_do_not_change_the_model() {
         );
     }
 }
+
+#[test]
+fn lasso_path_matches_the_single_fits() {
+    use mlship_train::linear::enet::LassoParams;
+    let f = fixtures();
+    let sec = &f["regression"];
+    let n = sec["y"].as_array().unwrap().len();
+    let d = build(sec, n, false, Task::Regression);
+    let est = LassoParams {
+        tol: 1e-12,
+        max_iter: 1_000_000,
+        ..LassoParams::default()
+    }
+    .validate()
+    .unwrap();
+    let ctx = FitContext::default();
+    // The automatic grid starts where every coefficient is zero.
+    let auto = est.path(d.view(), &ctx, None, 20, 1e-3).unwrap();
+    assert_eq!(auto.len(), 20);
+    assert!(auto[0].model.coef().iter().all(|&c| c == 0.0));
+    assert!(auto.windows(2).all(|w| w[1].alpha < w[0].alpha));
+    assert!(auto[19].model.coef().iter().filter(|&&c| c != 0.0).count() > 5);
+    let path = est.path(d.view(), &ctx, Some(&[1.0, 0.1]), 0, 0.0).unwrap();
+    for case in sec["cases"].as_array().unwrap() {
+        let spec = &case["spec"];
+        if spec["kind"] != "lasso" || case["weighted"].as_bool().unwrap() {
+            continue;
+        }
+        let alpha = spec["alpha"].as_f64().unwrap();
+        let point = path.iter().find(|p| p.alpha == alpha).unwrap();
+        assert_coefs(
+            &format!("path at {alpha}"),
+            &vec1(&case["coef"]),
+            point.model.coef(),
+            1e-4,
+        );
+    }
+}
