@@ -24,6 +24,13 @@ pub struct Rows<'a> {
     reason = "ndarray views are passed by value, as in core's `Model`"
 )]
 pub fn check_finite(x: ArrayView2<'_, f64>, names: &[mlship_core::FeatureInfo]) -> Result<()> {
+    // Fast path: a branch-free scan of the contiguous values; the slow walk below only runs to
+    // name the culprit.
+    if x.as_slice()
+        .is_some_and(|s| s.iter().fold(true, |ok, v| ok & v.is_finite()))
+    {
+        return Ok(());
+    }
     for (row, r) in x.outer_iter().enumerate() {
         if let Some((j, &v)) = r.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             let feature = names

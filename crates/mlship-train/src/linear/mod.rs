@@ -124,13 +124,27 @@ impl Centred {
         } else {
             (Array1::zeros(p), 0.0)
         };
-        let mut xs = Array2::<f64>::zeros((n, p));
-        for ((mut out, row), &wi) in xs.rows_mut().into_iter().zip(rows.x.rows()).zip(&w) {
-            let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
-            for ((o, v), m) in out.iter_mut().zip(row).zip(&x_mean) {
-                *o = (v - m) * sw;
+        let mut xs = vec![0.0; n * p];
+        let xm = x_mean.to_vec();
+        match rows.x.as_slice() {
+            Some(src) if p > 0 => {
+                for ((out, row), &wi) in xs.chunks_exact_mut(p).zip(src.chunks_exact(p)).zip(&w) {
+                    let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
+                    for ((o, v), m) in out.iter_mut().zip(row).zip(&xm) {
+                        *o = (v - m) * sw;
+                    }
+                }
+            }
+            _ => {
+                for ((out, row), &wi) in xs.chunks_exact_mut(p.max(1)).zip(rows.x.rows()).zip(&w) {
+                    let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
+                    for ((o, v), m) in out.iter_mut().zip(row).zip(&xm) {
+                        *o = (v - m) * sw;
+                    }
+                }
             }
         }
+        let xs = Array2::from_shape_vec((n, p), xs).unwrap_or_else(|_| Array2::zeros((n, p)));
         let mut ys = &rows.y - y_mean;
         if rows.weighted {
             let sw = rows.w.mapv(f64::sqrt);
