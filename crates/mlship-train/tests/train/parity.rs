@@ -292,7 +292,11 @@ fn lasso_path_matches_the_single_fits() {
     // threshold itself).
     let auto = est.path(d.view(), &ctx, None, 20, 1e-3).unwrap();
     assert_eq!(auto.len(), 20);
-    assert!(auto[0].model.coef().iter().all(|&c| c.abs() < 1e-9), "{:?}", auto[0].model);
+    assert!(
+        auto[0].model.coef().iter().all(|&c| c.abs() < 1e-9),
+        "{:?}",
+        auto[0].model
+    );
     assert!(auto.windows(2).all(|w| w[1].alpha < w[0].alpha));
     assert!(auto[19].model.coef().iter().filter(|&&c| c != 0.0).count() > 5);
     let path = est.path(d.view(), &ctx, Some(&[1.0, 0.1]), 0, 0.0).unwrap();
