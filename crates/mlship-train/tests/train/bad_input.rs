@@ -310,3 +310,43 @@ fn non_convergence_is_reported_not_silent() {
     );
     assert_eq!(out.report.iterations, 1);
 }
+
+#[test]
+fn sgd_early_stopping_uses_held_out_rows_or_the_eval_set() {
+    let mut rng = mlship_core::rng::Rng::new(11);
+    let n = 600;
+    let x: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..3).map(|_| rng.normal()).collect())
+        .collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|r| f64::from(u8::from(r[0] + r[2] + 0.3 * rng.normal() > 0.0)))
+        .collect();
+    let task = Task::classification(["0", "1"]).unwrap();
+    let d = dataset(x.clone(), y.clone(), task.clone(), None);
+    let text = r#"{"kind":"logistic","solver":"sgd","early_stopping":true,"max_iter":500,"n_iter_no_change":3,"tol":1e-4,"schedule":{"kind":"cosine","t_max":50,"lr_min":0.001},"momentum":0.5}"#;
+    let spec = ModelSpec::from_json(text).unwrap();
+    let ctx = FitContext::seeded(4);
+    let held = spec.fit(d.view(), &ctx).unwrap();
+    assert!(held.report.converged, "{:?}", held.report);
+    assert!(held.report.iterations < 500);
+    // Same seed, same model.
+    assert_eq!(held.model, spec.fit(d.view(), &ctx).unwrap().model);
+    let eval = dataset(x[..100].to_vec(), y[..100].to_vec(), task, None);
+    let ctx = FitContext {
+        eval_set: Some(eval.view()),
+        ..FitContext::seeded(4)
+    };
+    let with_eval = spec.fit(d.view(), &ctx).unwrap();
+    assert!(with_eval.report.converged, "{:?}", with_eval.report);
+    let acc = with_eval
+        .model
+        .as_model()
+        .predict(d.x().view())
+        .unwrap()
+        .iter()
+        .zip(&y)
+        .filter(|(a, b)| a == b)
+        .count();
+    assert!(acc > 540, "accuracy {acc}/600");
+}
