@@ -350,3 +350,38 @@ fn sgd_early_stopping_uses_held_out_rows_or_the_eval_set() {
         .count();
     assert!(acc > 540, "accuracy {acc}/600");
 }
+
+#[test]
+fn thread_count_does_not_change_the_model_across_many_blocks() {
+    // 5,000 rows span three blocks of the loss reduction.
+    let mut rng = mlship_core::rng::Rng::new(21);
+    let n = 5000;
+    let x: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..4).map(|_| rng.normal()).collect())
+        .collect();
+    let y: Vec<f64> = x
+        .iter()
+        .map(|r| (r[0] - r[1] + 0.5 * rng.normal()).round().clamp(-1.0, 1.0) + 1.0)
+        .collect();
+    let d = dataset(x, y, Task::classification(["a", "b", "c"]).unwrap(), None);
+    for text in [
+        r#"{"kind":"logistic","tol":1e-8}"#,
+        r#"{"kind":"logistic","tol":1e-8,"l1_ratio":0.3,"C":0.2}"#,
+    ] {
+        let spec = ModelSpec::from_json(text).unwrap();
+        let one = spec.fit(d.view(), &FitContext::default()).unwrap();
+        for threads in [2, 3] {
+            let ctx = FitContext {
+                threads,
+                ..FitContext::default()
+            };
+            let many = spec.fit(d.view(), &ctx).unwrap();
+            assert_eq!(
+                one.model.to_bytes().unwrap(),
+                many.model.to_bytes().unwrap(),
+                "{text} with {threads} threads"
+            );
+            assert_eq!(one.report.iterations, many.report.iterations);
+        }
+    }
+}
