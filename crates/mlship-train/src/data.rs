@@ -1,15 +1,15 @@
 //! Turning a [`DatasetView`] into the contiguous arrays the solvers work on.
 
 use mlship_core::{DatasetView, Task};
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, ArrayView2, CowArray, Ix2};
 
 use crate::error::{Result, TrainError};
 
 /// Rows handed to a solver: a row-major feature matrix, the target and the sample weights.
 #[derive(Debug, Clone)]
-pub struct Rows {
+pub struct Rows<'a> {
     /// Features, row-major (`n × p`), every value finite.
-    pub x: Array2<f64>,
+    pub x: CowArray<'a, f64, Ix2>,
     /// Targets: values for regression, class indices for classification.
     pub y: Array1<f64>,
     /// Sample weights (all ones when the dataset has none).
@@ -19,7 +19,18 @@ pub struct Rows {
 }
 
 /// Refuses NaN and infinities, naming the feature and the row.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub fn check_finite(x: ArrayView2<'_, f64>, names: &[mlship_core::FeatureInfo]) -> Result<()> {
+    // Fast path: a branch-free scan of the contiguous values; the slow walk below only runs to
+    // name the culprit.
+    if x.as_slice()
+        .is_some_and(|s| s.iter().fold(true, |ok, v| ok & v.is_finite()))
+    {
+        return Ok(());
+    }
     for (row, r) in x.outer_iter().enumerate() {
         if let Some((j, &v)) = r.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             let feature = names
@@ -37,7 +48,7 @@ pub fn check_finite(x: ArrayView2<'_, f64>, names: &[mlship_core::FeatureInfo]) 
 
 /// Copies the view's rows into contiguous arrays, checking the features are finite and a
 /// target is present.
-pub fn collect(data: DatasetView<'_>) -> Result<Rows> {
+pub fn collect(data: DatasetView<'_>) -> Result<Rows<'_>> {
     let n = data.n_rows();
     if n == 0 {
         return Err(TrainError::data("no rows to fit on"));
@@ -45,7 +56,10 @@ pub fn collect(data: DatasetView<'_>) -> Result<Rows> {
     if data.n_features() == 0 {
         return Err(TrainError::data("no features to fit on"));
     }
-    let x = data.x().as_standard_layout().into_owned();
+    let x: CowArray<'_, f64, Ix2> = match data.x() {
+        std::borrow::Cow::Borrowed(a) if a.is_standard_layout() => CowArray::from(a.view()),
+        other => CowArray::from(other.into_owned().as_standard_layout().into_owned()),
+    };
     check_finite(x.view(), data.features())?;
     let y = data.y().ok_or_else(|| {
         TrainError::data("the dataset has no target\nhint: choose a target column to train on")

@@ -6,6 +6,10 @@ use ndarray::{Array1, ArrayView1, ArrayView2};
 
 /// Solves `a x = b` for a symmetric positive definite `a` by Cholesky; `None` when `a` is not
 /// numerically positive definite.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub fn cholesky_solve(a: ArrayView2<'_, f64>, b: ArrayView1<'_, f64>) -> Option<Array1<f64>> {
     let p = a.nrows();
     let m = Mat::<f64>::from_fn(p, p, |i, j| a[[i, j]]);
@@ -19,6 +23,10 @@ pub fn cholesky_solve(a: ArrayView2<'_, f64>, b: ArrayView1<'_, f64>) -> Option<
 /// The minimum-norm least-squares solution of `x β ≈ y` through a thin SVD, treating singular
 /// values below `max(n, p) · ε · σ_max` as zero (NumPy's `lstsq` cut-off). Returns `β` and the
 /// numerical rank; `None` if the SVD fails to converge.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub fn lstsq_min_norm(
     x: ArrayView2<'_, f64>,
     y: ArrayView1<'_, f64>,

@@ -15,6 +15,8 @@ pub struct FitReport {
     pub iterations: usize,
     /// Whether the stopping criterion was met.
     pub converged: bool,
+    /// Objective (loss and gradient) evaluations, for the iterative logistic solvers.
+    pub evaluations: usize,
     /// The final objective value, in the estimator's documented scaling.
     pub objective: Option<f64>,
     /// The final gradient norm (max-abs of the projected gradient, or the duality gap for
@@ -32,6 +34,7 @@ impl FitReport {
         Self {
             solver: solver.to_owned(),
             iterations: 0,
+            evaluations: 0,
             converged: true,
             objective: None,
             gradient_norm: None,

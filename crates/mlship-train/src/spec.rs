@@ -156,8 +156,8 @@ impl ModelSpec {
         let linear_init = match init {
             None => None,
             Some(FittedModel::Linear(m)) => Some(m),
-            Some(m) if !matches!(self, Self::Logistic(_)) => return Err(wrong(m)),
-            Some(_) => None,
+            Some(_) if matches!(self, Self::Logistic(_)) => None,
+            Some(m) => return Err(wrong(m)),
         };
         let (model, report) = match self {
             Self::LinearRegression(p) => {

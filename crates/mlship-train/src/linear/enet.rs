@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{Centred, LinearModel};
 use crate::data::{collect, require_regression};
 use crate::error::{Result, TrainError};
+use crate::optim::{axpy, dot};
 use crate::params::{at_least, in_range, positive};
 use crate::report::FitReport;
 
@@ -130,10 +131,35 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(c: Centred) -> Self {
-        let cols = c.xs.t().as_standard_layout().into_owned();
-        let norms = cols.rows().into_iter().map(|r| r.dot(&r)).collect();
-        Self { c, cols, norms }
+    fn new(mut c: Centred) -> Self {
+        let cols = std::mem::take(&mut c.xs);
+        let mut prob = Self {
+            c,
+            cols,
+            norms: Array1::zeros(0),
+        };
+        prob.norms = (0..prob.cols.nrows())
+            .map(|j| {
+                let x = prob.col(j);
+                dot(x, x)
+            })
+            .collect();
+        prob
+    }
+
+    /// Feature `j` over every row.
+    fn col(&self, j: usize) -> &[f64] {
+        let n = self.cols.ncols();
+        self.cols
+            .as_slice()
+            .map_or(&[][..], |s| &s[j * n..(j + 1) * n])
+    }
+
+    /// `x̃ⱼ · v` for every feature `j`.
+    fn xt(&self, v: &[f64]) -> Array1<f64> {
+        (0..self.cols.nrows())
+            .map(|j| dot(self.col(j), v))
+            .collect()
     }
 }
 
@@ -169,13 +195,16 @@ impl ElasticNet {
     fn problem(&self, data: DatasetView<'_>) -> Result<Problem> {
         require_regression(data.task(), self.name)?;
         let rows = collect(data)?;
-        Ok(Problem::new(Centred::new(&rows, self.params.fit_intercept)))
+        Ok(Problem::new(Centred::new_columns(
+            &rows,
+            self.params.fit_intercept,
+        )))
     }
 
     /// The largest useful `α`, above which every coefficient is zero:
     /// `max_j |x̃ⱼ·ỹ| / (W ρ)` (infinite for `ρ = 0`).
     fn alpha_max(&self, prob: &Problem) -> f64 {
-        let xty = prob.cols.dot(&prob.c.ys);
+        let xty = prob.xt(prob.c.ys.as_slice().unwrap_or(&[]));
         let m = xty.iter().fold(0.0f64, |a, v| a.max(v.abs()));
         m / (prob.c.w_sum * self.params.l1_ratio)
     }
@@ -243,7 +272,12 @@ impl ElasticNet {
         let l1 = alpha * self.params.l1_ratio * w_sum;
         let l2 = alpha * (1.0 - self.params.l1_ratio) * w_sum;
         let p = prob.cols.nrows();
-        let mut r = ys - &prob.cols.t().dot(&beta);
+        let mut r = ys.to_vec();
+        for (j, &b) in beta.iter().enumerate() {
+            if b != 0.0 {
+                axpy(-b, prob.col(j), &mut r);
+            }
+        }
         let tol_gap = self.params.tol * ys.dot(ys);
         let mut report = FitReport::new("cd");
         let mut gap = f64::INFINITY;
@@ -255,12 +289,12 @@ impl ElasticNet {
                 if nj == 0.0 {
                     continue;
                 }
-                let xj = prob.cols.row(j);
+                let xj = prob.col(j);
                 let old = beta[j];
-                let rho = xj.dot(&r) + nj * old;
+                let rho = dot(xj, &r) + nj * old;
                 let new = soft_threshold(rho, l1) / (nj + l2);
                 if new != old {
-                    r.scaled_add(old - new, &xj);
+                    axpy(old - new, xj, &mut r);
                     beta[j] = new;
                 }
                 max_dw = max_dw.max((new - old).abs());
@@ -283,7 +317,8 @@ impl ElasticNet {
         }
         report.gradient_norm = Some(gap);
         let l1n: f64 = beta.iter().map(|v| v.abs()).sum();
-        report.objective = Some((0.5 * r.dot(&r) + l1 * l1n + 0.5 * l2 * beta.dot(&beta)) / w_sum);
+        report.objective =
+            Some((0.5 * dot(&r, &r) + l1 * l1n + 0.5 * l2 * beta.dot(&beta)) / w_sum);
         if gap >= tol_gap {
             report.converged = false;
             report.warnings.push(format!(
@@ -306,11 +341,11 @@ fn soft_threshold(x: f64, t: f64) -> f64 {
 }
 
 /// The duality gap of `½‖r‖² + l1 ‖β‖₁ + ½ l2 ‖β‖²` (scikit-learn's `cd_fast` formula).
-fn duality_gap(prob: &Problem, beta: &Array1<f64>, r: &Array1<f64>, l1: f64, l2: f64) -> f64 {
-    let mut xta = prob.cols.dot(r);
+fn duality_gap(prob: &Problem, beta: &Array1<f64>, r: &[f64], l1: f64, l2: f64) -> f64 {
+    let mut xta = prob.xt(r);
     xta.scaled_add(-l2, beta);
     let dual_norm = xta.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-    let r2 = r.dot(r);
+    let r2 = dot(r, r);
     let w2 = beta.dot(beta);
     let (konst, mut gap) = if dual_norm > l1 {
         let k = l1 / dual_norm;
@@ -319,7 +354,8 @@ fn duality_gap(prob: &Problem, beta: &Array1<f64>, r: &Array1<f64>, l1: f64, l2:
         (1.0, r2)
     };
     let l1n: f64 = beta.iter().map(|v| v.abs()).sum();
-    gap += l1 * l1n - konst * r.dot(&prob.c.ys) + 0.5 * l2 * (1.0 + konst * konst) * w2;
+    gap += l1 * l1n - konst * dot(r, prob.c.ys.as_slice().unwrap_or(&[]))
+        + 0.5 * l2 * (1.0 + konst * konst) * w2;
     gap
 }
 

@@ -7,7 +7,7 @@ pub mod ridge;
 
 use mlship_core::traits::Model;
 use mlship_core::{Error as CoreError, Task};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Rows;
@@ -54,6 +54,10 @@ impl LinearModel {
 }
 
 /// Finds the first non-finite value of `x` after a prediction came out non-finite.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "ndarray views are passed by value, as in core's `Model`"
+)]
 pub(crate) fn locate_non_finite(x: ArrayView2<'_, f64>) -> CoreError {
     for (row, r) in x.outer_iter().enumerate() {
         if let Some((j, v)) = r.iter().enumerate().find(|(_, v)| !v.is_finite()) {
@@ -78,8 +82,7 @@ impl Model for LinearModel {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> mlship_core::Result<Array1<f64>> {
         self.check_input(x)?;
-        let coef = ndarray::ArrayView1::from(&self.coef[..]);
-        let mut out = x.dot(&coef);
+        let mut out = crate::optim::mat_vec(x, &self.coef);
         out += self.intercept;
         if out.iter().all(|v| v.is_finite()) {
             Ok(out)
@@ -94,7 +97,8 @@ impl Model for LinearModel {
 /// followed by `_rescale_data`).
 #[derive(Debug, Clone)]
 pub(crate) struct Centred {
-    /// `sqrt(w) · (x − x̄)`, row-major.
+    /// `sqrt(w) · (x − x̄)`, row-major (`n × p`), or its columns (`p × n`) from
+    /// [`Centred::new_columns`].
     pub xs: Array2<f64>,
     /// `sqrt(w) · (y − ȳ)`.
     pub ys: Array1<f64>,
@@ -107,20 +111,43 @@ pub(crate) struct Centred {
 }
 
 impl Centred {
-    pub fn new(rows: &Rows, fit_intercept: bool) -> Self {
-        let p = rows.x.ncols();
+    pub fn new(rows: &Rows<'_>, fit_intercept: bool) -> Self {
+        let (n, p) = rows.x.dim();
         let w_sum = rows.w.sum();
+        let w = rows
+            .w
+            .as_slice()
+            .map_or_else(|| rows.w.to_vec(), <[f64]>::to_vec);
         let (x_mean, y_mean) = if fit_intercept {
-            let xm = rows.w.dot(&rows.x) / w_sum;
+            let xm = crate::optim::mat_t_vec(rows.x.view(), &w) / w_sum;
             (xm, rows.w.dot(&rows.y) / w_sum)
         } else {
             (Array1::zeros(p), 0.0)
         };
-        let mut xs = &rows.x - &x_mean.view().insert_axis(Axis(0));
+        let mut xs = vec![0.0; n * p];
+        let xm = x_mean.to_vec();
+        match rows.x.as_slice() {
+            Some(src) if p > 0 => {
+                for ((out, row), &wi) in xs.chunks_exact_mut(p).zip(src.chunks_exact(p)).zip(&w) {
+                    let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
+                    for ((o, v), m) in out.iter_mut().zip(row).zip(&xm) {
+                        *o = (v - m) * sw;
+                    }
+                }
+            }
+            _ => {
+                for ((out, row), &wi) in xs.chunks_exact_mut(p.max(1)).zip(rows.x.rows()).zip(&w) {
+                    let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
+                    for ((o, v), m) in out.iter_mut().zip(row).zip(&xm) {
+                        *o = (v - m) * sw;
+                    }
+                }
+            }
+        }
+        let xs = Array2::from_shape_vec((n, p), xs).unwrap_or_else(|_| Array2::zeros((n, p)));
         let mut ys = &rows.y - y_mean;
         if rows.weighted {
             let sw = rows.w.mapv(f64::sqrt);
-            xs *= &sw.view().insert_axis(Axis(1));
             ys *= &sw;
         }
         Self {
@@ -132,10 +159,42 @@ impl Centred {
         }
     }
 
+    /// Like [`Centred::new`], but `xs` holds the columns: `p × n`, row `j` being feature `j`
+    /// (for coordinate descent), built in one pass without a row-major copy.
+    pub fn new_columns(rows: &Rows<'_>, fit_intercept: bool) -> Self {
+        let (n, p) = rows.x.dim();
+        let w_sum = rows.w.sum();
+        let w = rows.w.to_vec();
+        let (x_mean, y_mean) = if fit_intercept {
+            let xm = crate::optim::mat_t_vec(rows.x.view(), &w) / w_sum;
+            (xm, rows.w.dot(&rows.y) / w_sum)
+        } else {
+            (Array1::zeros(p), 0.0)
+        };
+        let mut cols = vec![0.0; n * p];
+        for (i, (row, &wi)) in rows.x.rows().into_iter().zip(&w).enumerate() {
+            let sw = if rows.weighted { wi.sqrt() } else { 1.0 };
+            for (j, (v, m)) in row.iter().zip(&x_mean).enumerate() {
+                cols[j * n + i] = (v - m) * sw;
+            }
+        }
+        let mut ys = &rows.y - y_mean;
+        if rows.weighted {
+            ys *= &rows.w.mapv(f64::sqrt);
+        }
+        Self {
+            xs: Array2::from_shape_vec((p, n), cols).unwrap_or_else(|_| Array2::zeros((p, n))),
+            ys,
+            x_mean,
+            y_mean,
+            w_sum,
+        }
+    }
+
     /// The model for coefficients fitted on the centred rows.
     pub fn model(&self, coef: Array1<f64>) -> Result<LinearModel> {
         let intercept = self.y_mean - self.x_mean.dot(&coef);
-        LinearModel::new(coef.to_vec(), intercept).map_err(|e| {
+        LinearModel::new(coef.into_raw_vec_and_offset().0, intercept).map_err(|e| {
             TrainError::data(format!(
                 "the fit produced non-finite values ({e})\nhint: scale the features or raise the regularisation"
             ))

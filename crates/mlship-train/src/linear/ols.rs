@@ -72,7 +72,7 @@ impl LinearRegression {
                 if rows.x.nrows() <= p { ", or no more rows than features" } else { "" }
             ));
         }
-        let resid = &c.ys - &c.xs.dot(&coef);
+        let resid = &c.ys - &crate::optim::mat_vec(c.xs.view(), coef.as_slice().unwrap_or(&[]));
         report.objective = Some(resid.dot(&resid));
         Ok((c.model(coef)?, report))
     }

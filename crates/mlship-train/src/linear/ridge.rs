@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 use super::{Centred, LinearModel};
-use crate::data::{collect, require_regression};
+use crate::data::{Rows, collect, require_regression};
 use crate::error::{Result, TrainError};
 use crate::params::{at_least, positive};
 use crate::report::FitReport;
@@ -95,13 +95,32 @@ impl Ridge {
     ) -> Result<(LinearModel, FitReport)> {
         require_regression(data.task(), "ridge")?;
         let rows = collect(data)?;
-        let c = Centred::new(&rows, self.params.fit_intercept);
-        let p = c.xs.ncols();
-        let b = c.xs.t().dot(&c.ys);
+        let p = rows.x.ncols();
         let alpha = self.params.alpha;
         match self.params.solver {
             RidgeSolver::Auto | RidgeSolver::Cholesky => {
                 ctx.check_deadline("fitting ridge")?;
+                let (mut a, b, x_mean, y_mean, yy) = gram(&rows, self.params.fit_intercept);
+                for j in 0..p {
+                    a[[j, j]] += alpha;
+                }
+                if let Some(coef) = crate::linalg::cholesky_solve(a.view(), b.view()) {
+                    let mut report = FitReport::new("cholesky");
+                    report.iterations = 1;
+                    // ‖y − Xβ‖² + α‖β‖² = yᵀy − 2βᵀb + βᵀ(XᵀX + αI)β.
+                    report.objective = Some(yy - 2.0 * coef.dot(&b) + coef.dot(&a.dot(&coef)));
+                    let intercept = y_mean - x_mean.dot(&coef);
+                    return Ok((
+                        LinearModel::new(coef.to_vec(), intercept).map_err(|e| {
+                            TrainError::data(format!(
+                                "the fit produced non-finite values ({e})\nhint: scale the features or raise alpha"
+                            ))
+                        })?,
+                        report,
+                    ));
+                }
+                let c = Centred::new(&rows, self.params.fit_intercept);
+                let b = crate::optim::mat_t_vec(c.xs.view(), c.ys.as_slice().unwrap_or(&[]));
                 let mut a: Array2<f64> = c.xs.t().dot(&c.xs);
                 for j in 0..p {
                     a[[j, j]] += alpha;
@@ -122,18 +141,23 @@ impl Ridge {
                     ));
                     coef
                 };
-                report.objective = Some(objective(&c, &coef, alpha));
+                // ‖y − Xβ‖² + α‖β‖² = yᵀy − 2βᵀb + βᵀ(XᵀX + αI)β, without another pass.
+                report.objective = Some(if report.solver == "cholesky" {
+                    c.ys.dot(&c.ys) - 2.0 * coef.dot(&b) + coef.dot(&a.dot(&coef))
+                } else {
+                    objective(&c, &coef, alpha)
+                });
                 Ok((c.model(coef)?, report))
             }
             RidgeSolver::Cg => {
+                let c = Centred::new(&rows, self.params.fit_intercept);
+                let b = crate::optim::mat_t_vec(c.xs.view(), c.ys.as_slice().unwrap_or(&[]));
                 let start = init.map(|m| Array1::from(m.coef().to_vec()));
-                if let Some(s) = &start {
-                    if s.len() != p {
-                        return Err(TrainError::data(format!(
-                            "the warm-start model has {} coefficients, the data {p} features",
-                            s.len()
-                        )));
-                    }
+                if let Some(s) = start.as_ref().filter(|s| s.len() != p) {
+                    return Err(TrainError::data(format!(
+                        "the warm-start model has {} coefficients, the data {p} features",
+                        s.len()
+                    )));
                 }
                 let (coef, report) = self.cg(&c, &b, start, ctx)?;
                 Ok((c.model(coef)?, report))
@@ -150,8 +174,8 @@ impl Ridge {
     ) -> Result<(Array1<f64>, FitReport)> {
         let alpha = self.params.alpha;
         let apply = |v: &Array1<f64>| -> Array1<f64> {
-            let xv = c.xs.dot(v);
-            let mut out = c.xs.t().dot(&xv);
+            let xv = crate::optim::mat_vec(c.xs.view(), v.as_slice().unwrap_or(&[]));
+            let mut out = crate::optim::mat_t_vec(c.xs.view(), xv.as_slice().unwrap_or(&[]));
             out.scaled_add(alpha, v);
             out
         };
@@ -196,8 +220,63 @@ impl Ridge {
     }
 }
 
+/// Rows per block of the Gram matrix accumulation.
+const GRAM_BLOCK: usize = 1024;
+
+/// The centred, weighted normal equations `(XᵀWX, XᵀWy)` over blocks of rows (no centred copy
+/// of the whole matrix), with the means and `Σ wᵢ (yᵢ − ȳ)²`.
+fn gram(rows: &Rows<'_>, fit_intercept: bool) -> (Array2<f64>, Array1<f64>, Array1<f64>, f64, f64) {
+    let (n, p) = rows.x.dim();
+    let w = rows.w.to_vec();
+    let w_sum = rows.w.sum();
+    let (x_mean, y_mean) = if fit_intercept {
+        (
+            crate::optim::mat_t_vec(rows.x.view(), &w) / w_sum,
+            rows.w.dot(&rows.y) / w_sum,
+        )
+    } else {
+        (Array1::zeros(p), 0.0)
+    };
+    let mut a = Array2::<f64>::zeros((p, p));
+    let mut b = Array1::<f64>::zeros(p);
+    let mut yy = 0.0;
+    let mut buf = vec![0.0; GRAM_BLOCK.min(n) * p];
+    let mut yb = vec![0.0; GRAM_BLOCK.min(n)];
+    let xm = x_mean.to_vec();
+    let y = rows.y.to_vec();
+    let mut row_buf = vec![0.0; p];
+    let mut start = 0;
+    while start < n {
+        let end = (start + GRAM_BLOCK).min(n);
+        let m = end - start;
+        for (k, out) in buf[..m * p].chunks_exact_mut(p).enumerate() {
+            let i = start + k;
+            let sw = if rows.weighted { w[i].sqrt() } else { 1.0 };
+            let src: &[f64] = if let Some(s) = rows.x.as_slice() {
+                &s[i * p..(i + 1) * p]
+            } else {
+                for (d, v) in row_buf.iter_mut().zip(rows.x.row(i)) {
+                    *d = *v;
+                }
+                &row_buf
+            };
+            for ((o, v), mu) in out.iter_mut().zip(src).zip(&xm) {
+                *o = (v - mu) * sw;
+            }
+            yb[k] = (y[i] - y_mean) * sw;
+            yy += yb[k] * yb[k];
+        }
+        if let Ok(block) = ndarray::ArrayView2::from_shape((m, p), &buf[..m * p]) {
+            ndarray::linalg::general_mat_mul(1.0, &block.t(), &block, 1.0, &mut a);
+            b += &crate::optim::mat_t_vec(block, &yb[..m]);
+        }
+        start = end;
+    }
+    (a, b, x_mean, y_mean, yy)
+}
+
 fn objective(c: &Centred, coef: &Array1<f64>, alpha: f64) -> f64 {
-    let r = &c.ys - &c.xs.dot(coef);
+    let r = &c.ys - &crate::optim::mat_vec(c.xs.view(), coef.as_slice().unwrap_or(&[]));
     r.dot(&r) + alpha * coef.dot(coef)
 }
 

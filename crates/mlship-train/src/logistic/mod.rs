@@ -148,7 +148,7 @@ impl Default for LogisticParams {
 impl LogisticParams {
     /// Checks the values and returns the estimator.
     pub fn validate(&self) -> Result<Logistic> {
-        if !(self.c > 0.0) || self.c.is_nan() {
+        if self.c.is_nan() || self.c <= 0.0 {
             return Err(TrainError::invalid(
                 "C",
                 self.c,
@@ -222,8 +222,8 @@ pub struct Logistic {
 }
 
 /// The rows of a logistic fit, after class weighting.
-pub(crate) struct Prepared {
-    pub rows: Rows,
+pub(crate) struct Prepared<'a> {
+    pub rows: Rows<'a>,
     pub y: Vec<usize>,
     pub s: Vec<f64>,
     pub task: Task,
@@ -236,7 +236,7 @@ impl Logistic {
         &self.params
     }
 
-    fn prepare(&self, data: DatasetView<'_>) -> Result<Prepared> {
+    fn prepare<'a>(&self, data: DatasetView<'a>) -> Result<Prepared<'a>> {
         let task = data.task().clone();
         if !task.is_classification() {
             return Err(TrainError::data(
@@ -305,7 +305,7 @@ impl Logistic {
     }
 
     /// The starting point: zeros, or a warm-start model's parameters.
-    fn start(&self, prep: &Prepared, init: Option<&LogisticModel>) -> Result<Vec<f64>> {
+    fn start(&self, prep: &Prepared<'_>, init: Option<&LogisticModel>) -> Result<Vec<f64>> {
         let p = prep.rows.x.ncols();
         let p1 = p + usize::from(self.params.fit_intercept);
         let mut w = vec![0.0; prep.k_out * p1];
@@ -427,6 +427,8 @@ impl Logistic {
             Solver::Newton => newton::solve(&mut loss, w0, &self.params, ctx)?,
             Solver::Sgd => sgd::solve(&mut loss, w0, l1, &self.params, ctx, &prep)?,
         };
+        let mut report = report;
+        report.evaluations = loss.evals;
         let model = LogisticModel::from_params(prep.task, p, &w, self.params.fit_intercept)?;
         Ok((model, report))
     }
@@ -572,6 +574,10 @@ impl LogisticModel {
 
     /// The decision values `x · coefᵀ + intercept`, `n × 1` for two classes, `n × K` otherwise
     /// (`decision_function`).
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "ndarray views are passed by value, as in core's `Model`"
+    )]
     pub fn decision_function(&self, x: ArrayView2<'_, f64>) -> mlship_core::Result<Array2<f64>> {
         self.check_input(x)?;
         let z = loss::decision(
@@ -598,6 +604,9 @@ impl Model for LogisticModel {
 
     fn predict(&self, x: ArrayView2<'_, f64>) -> mlship_core::Result<Array1<f64>> {
         let z = self.decision_function(x)?;
+        if z.ncols() == 1 {
+            return Ok(z.column(0).mapv(|v| if v > 0.0 { 1.0 } else { 0.0 }));
+        }
         Ok(z.rows()
             .into_iter()
             .map(|r| {
@@ -630,7 +639,7 @@ impl Model for LogisticModel {
         for mut row in z.rows_mut() {
             let m = row.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
             let mut sum = 0.0;
-            for v in row.iter_mut() {
+            for v in &mut row {
                 *v = (*v - m).exp();
                 sum += *v;
             }

@@ -43,7 +43,7 @@ pub(super) fn solve(
     l1: f64,
     params: &LogisticParams,
     ctx: &FitContext<'_>,
-    prep: &Prepared,
+    prep: &Prepared<'_>,
 ) -> Result<(Vec<f64>, FitReport)> {
     let n = loss.y.len();
     let (p, p1, d) = (loss.p, loss.p1(), loss.dim());

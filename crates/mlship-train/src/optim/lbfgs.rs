@@ -98,6 +98,10 @@ fn dotv(a: &[f64], b: &[f64]) -> f64 {
 
 /// Minimises `obj(x) + Σ l1ⱼ |xⱼ|` from `x0`. `on_iter(iteration, f, grad_max)` is called after
 /// each iteration; an error from it stops the run and is returned.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one iteration of the two-loop recursion reads best as a whole"
+)]
 pub fn minimize<O: Objective, E>(
     obj: &mut O,
     x0: Vec<f64>,
@@ -290,10 +294,10 @@ fn backtrack_owl<O: Objective>(
     let n = x.len();
     for _ in 0..max_ls {
         for j in 0..n {
-            let orthant = if x[j] != 0.0 {
-                x[j].signum()
-            } else {
+            let orthant = if x[j] == 0.0 {
                 -pg[j].signum()
+            } else {
+                x[j].signum()
             };
             let v = x[j] + t * d[j];
             x_new[j] = if v * orthant > 0.0 { v } else { 0.0 };

@@ -13,7 +13,9 @@ pub fn dataset(x: Vec<Vec<f64>>, y: Vec<f64>, task: Task, w: Option<Vec<f64>>) -
     let p = x.first().map_or(0, Vec::len);
     let flat: Vec<f64> = x.into_iter().flatten().collect();
     let x = Array2::from_shape_vec((n, p), flat).unwrap();
-    let features = (0..p).map(|j| FeatureInfo::numeric(format!("f{j}"))).collect();
+    let features = (0..p)
+        .map(|j| FeatureInfo::numeric(format!("f{j}")))
+        .collect();
     let d = Dataset::new(x, features, task)
         .unwrap()
         .with_target(Array1::from(y))

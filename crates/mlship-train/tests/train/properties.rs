@@ -2,9 +2,9 @@
 
 use std::sync::Mutex;
 
+use mlship_core::Task;
 use mlship_core::rng::Rng;
 use mlship_core::traits::{FitContext, Progress};
-use mlship_core::Task;
 use mlship_train::{FittedModel, ModelSpec};
 use ndarray::Array2;
 use proptest::prelude::*;
@@ -15,7 +15,9 @@ use crate::dataset;
 fn linear_data(seed: u64, n: usize, p: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     let mut rng = Rng::new(seed);
     let beta: Vec<f64> = (0..p).map(|_| rng.normal()).collect();
-    let x: Vec<Vec<f64>> = (0..n).map(|_| (0..p).map(|_| rng.normal()).collect()).collect();
+    let x: Vec<Vec<f64>> = (0..n)
+        .map(|_| (0..p).map(|_| rng.normal()).collect())
+        .collect();
     let y = x
         .iter()
         .map(|r| r.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>() + 0.1 * rng.normal())
