@@ -2,3 +2,5 @@
 
 mod bad_input;
 mod commands;
+mod preprocess;
+mod train;

@@ -224,10 +224,11 @@ impl Calibrator {
     pub fn predict(&self, score: f64) -> f64 {
         match self {
             Self::Sigmoid { a, b } => expit(-(a * score + b)),
+            // Weighted means of 0/1 labels can land one rounding step outside [0, 1].
             Self::Isotonic {
                 thresholds_x: x,
                 thresholds_y: y,
-            } => interpolate(x, y, score),
+            } => interpolate(x, y, score).clamp(0.0, 1.0),
         }
     }
 

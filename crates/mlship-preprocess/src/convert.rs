@@ -200,6 +200,36 @@ pub fn batch_to_frame(batch: &RawBatch) -> Result<DataFrame> {
     })
 }
 
+/// A frame of the design matrix `x` with the given column names, and optionally one more column
+/// (such as the encoded target) at the end.
+pub fn matrix_to_frame(
+    x: ndarray::ArrayView2<'_, f64>,
+    names: &[String],
+    extra: Option<(&str, &[f64])>,
+) -> Result<DataFrame> {
+    let mut columns: Vec<Column> = Vec::with_capacity(names.len() + 1);
+    for (j, name) in names.iter().enumerate() {
+        let values: Vec<f64> = x.column(j).to_vec();
+        columns.push(Series::new(name.as_str().into(), values).into());
+    }
+    if let Some((name, values)) = extra {
+        columns.push(Series::new(name.into(), values.to_vec()).into());
+    }
+    DataFrame::new(x.nrows(), columns).map_err(|e| PreprocessError::Polars {
+        path: "(transformed data)".into(),
+        detail: e.to_string(),
+    })
+}
+
+/// The rows of `df` at `rows`, in that order.
+pub fn take_rows(df: &DataFrame, rows: &[u32]) -> Result<DataFrame> {
+    let idx = IdxCa::from_vec("rows".into(), rows.to_vec());
+    df.take(&idx).map_err(|e| PreprocessError::Polars {
+        path: "(split)".into(),
+        detail: e.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,9 +85,39 @@ pub enum PreprocessError {
         /// polars' message.
         detail: String,
     },
+    /// A parameter has a value outside its range.
+    #[error("invalid {param} = {value}: expected {expected}")]
+    Invalid {
+        /// The parameter.
+        param: String,
+        /// Its value, as given.
+        value: String,
+        /// What is allowed.
+        expected: String,
+    },
+    /// Rows cannot be split as asked.
+    #[error("cannot split the rows: {0}")]
+    Split(String),
+    /// A pipeline specification is malformed or names what does not exist.
+    #[error("{origin}: {detail}")]
+    Spec {
+        /// Where the specification came from (a file name, or `pipeline spec`).
+        origin: String,
+        /// What is wrong, with a hint where one helps.
+        detail: String,
+    },
     /// A column transformer could not be fitted or applied.
     #[error(transparent)]
     Transform(#[from] crate::transform::TransformError),
+    /// A column transformer failed on one row of the input.
+    #[error("row {row}: {source}")]
+    Row {
+        /// The row, counted from 0.
+        row: usize,
+        /// What went wrong.
+        #[source]
+        source: crate::transform::TransformError,
+    },
     /// An error from mlship-core.
     #[error(transparent)]
     Core(#[from] mlship_core::Error),

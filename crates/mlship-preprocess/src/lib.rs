@@ -6,14 +6,19 @@
 //! **Architecture Invariant:** this crate depends on `mlship-core` and outside crates only; it
 //! is one of the two crates (with the facade) that know polars.
 
+pub mod clean;
 mod convert;
 mod error;
 pub mod expr;
 mod io;
+pub mod pipeline;
 mod profile;
+pub mod spec;
+pub mod split;
 pub mod transform;
+pub mod types;
 
-pub use convert::{batch_to_frame, frame_to_batch};
+pub use convert::{batch_to_frame, frame_to_batch, matrix_to_frame, take_rows};
 pub use error::{PreprocessError, Result};
 pub use expr::{Expr, ExprError, ValueType};
 pub use io::{FileFormat, ReadOptions, read_table, write_table};

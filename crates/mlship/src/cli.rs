@@ -80,6 +80,69 @@ pub enum Command {
     /// Work with data files: profile them, convert between formats.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Train a model behind a preprocessing pipeline and save it as a bundle.
+    #[command(
+        after_help = "The bundle holds the pipeline, the model, the input schema, a reference profile of the training \
+                      data and its lineage (data fingerprint, parameters, seed, training metrics, time taken).\n\
+                      Estimators: linear_regression, ridge, lasso, elastic_net, logistic; their parameters are in \
+                      docs/estimators.md. Without --pipeline, a pipeline is fitted on the data first (--spec, or the \
+                      defaults).\n\n\
+                      Examples:\n  \
+                      mlship train --data examples/data/breast_cancer.csv --target target \\\n      \
+                      --spec examples/pipelines/breast_cancer.toml --estimator logistic --set C=0.5 --out bc.mlship\n  \
+                      mlship train --data train.csv --pipeline p.mlship --estimator ridge --set alpha=10 --out m.mlship"
+    )]
+    Train {
+        /// The training data.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// The target column.
+        #[arg(long, value_name = "COLUMN")]
+        target: Option<String>,
+        /// A fitted pipeline (from `mlship preprocess fit`) to train behind.
+        #[arg(long, value_name = "FILE", conflicts_with = "spec")]
+        pipeline: Option<PathBuf>,
+        /// A pipeline spec (TOML) to fit on the data first.
+        #[arg(long, value_name = "FILE")]
+        spec: Option<PathBuf>,
+        /// The estimator.
+        #[arg(long, value_name = "KIND", default_value = "logistic")]
+        estimator: String,
+        /// A parameter, as KEY=VALUE (repeat for more): `--set C=0.5 --set penalty=l1`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Seed of every random choice.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Where to write the model bundle (`*.mlship`); replaced atomically.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Predict for every row of a data file with a model bundle.
+    #[command(
+        after_help = "The data needs the model's input columns (others, such as the target, are ignored). \
+                      Classifiers write the class label; --proba adds one probability column per class, \
+                      named proba_<class>.\n\n\
+                      Examples:\n  \
+                      mlship predict --model bc.mlship --data examples/data/breast_cancer.csv --out preds.csv --proba"
+    )]
+    Predict {
+        /// The model bundle.
+        #[arg(long, value_name = "FILE")]
+        model: PathBuf,
+        /// The data to predict for.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Where to write the predictions (`.csv`, `.parquet`, `.arrow`); replaced atomically.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Add class probabilities.
+        #[arg(long)]
+        proba: bool,
+    },
+    /// Fit a preprocessing pipeline on data, or apply a fitted one to new data.
+    #[command(subcommand)]
+    Preprocess(PreprocessCommand),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  mlship completions bash > ~/.local/share/bash-completion/completions/mlship\n  \
@@ -122,6 +185,39 @@ pub enum DataCommand {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Split a data file into train, validation and test files.
+    #[command(
+        after_help = "Sizes follow scikit-learn's train_test_split: a share f of n rows takes ceil(f·n) rows. \
+                      The same seed gives the same split on every machine.\n\n\
+                      Examples:\n  \
+                      mlship data split examples/data/penguins.csv --out-dir splits --method stratified --by species\n  \
+                      mlship data split events.parquet --out-dir splits --method time --by timestamp --validation 0.1"
+    )]
+    Split {
+        /// The data file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Folder for `train.<ext>`, `validation.<ext>` and `test.<ext>` (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        /// How rows are assigned.
+        #[arg(long, value_enum, default_value_t = SplitMethodArg::Random)]
+        method: SplitMethodArg,
+        /// The class, group or time column the method needs.
+        #[arg(long, value_name = "COLUMN")]
+        by: Option<String>,
+        /// Share of rows for the test set.
+        #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+        test: f64,
+        /// Share of rows for the validation set.
+        #[arg(long, default_value_t = 0.0, value_name = "SHARE")]
+        validation: f64,
+        /// Seed of the shuffle.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
     /// Convert a data file to another format, chosen by the output's extension.
     #[command(after_help = "Examples:\n  mlship data convert train.csv train.parquet")]
     Convert {
@@ -134,6 +230,69 @@ pub enum DataCommand {
         #[command(flatten)]
         read: ReadArgs,
     },
+}
+
+/// `mlship preprocess …`
+#[derive(Debug, Subcommand)]
+pub enum PreprocessCommand {
+    /// Learn cleaning, imputation, feature engineering, scaling and encoding from training data
+    /// and save the fitted pipeline as a bundle.
+    #[command(
+        after_help = "The spec is a TOML file; every section and option, with its default, is in docs/pipeline.md. \
+                      Without --spec the defaults apply: median / most-frequent imputation, standard scaling, \
+                      one-hot encoding.\n\n\
+                      Examples:\n  \
+                      mlship preprocess fit --data examples/data/penguins.csv --target species \\\n      \
+                      --spec examples/pipelines/penguins.toml --out penguins.pipeline.mlship\n  \
+                      mlship preprocess fit --data train.parquet --target y --out p.mlship --json"
+    )]
+    Fit {
+        /// The training data (`.csv`, `.tsv`, `.parquet`, `.arrow`).
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// The target column (overrides the spec's `target`); rows where it is missing are dropped.
+        #[arg(long, value_name = "COLUMN")]
+        target: Option<String>,
+        /// The pipeline spec (TOML).
+        #[arg(long, value_name = "FILE")]
+        spec: Option<PathBuf>,
+        /// Where to write the fitted pipeline (`*.mlship`); replaced atomically.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Transform data with a fitted pipeline (from a pipeline or model bundle) and write the
+    /// features, plus the encoded target when the data has it.
+    #[command(
+        after_help = "Input is checked against the pipeline's schema first: a missing column, a wrong type or an \
+                      unseen category (under handle_unknown = \"error\") stops with the column and row at fault.\n\n\
+                      Examples:\n  \
+                      mlship preprocess apply --pipeline penguins.pipeline.mlship \\\n      \
+                      --data examples/data/penguins.csv --out features.parquet"
+    )]
+    Apply {
+        /// The fitted pipeline or model bundle.
+        #[arg(long, value_name = "FILE")]
+        pipeline: PathBuf,
+        /// The data to transform.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Where to write the features (`.csv`, `.parquet`, `.arrow`); replaced atomically.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+/// How `mlship data split` assigns rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitMethodArg {
+    /// A seeded shuffle.
+    Random,
+    /// Keep each class's share in every set (`--by` names the class column).
+    Stratified,
+    /// Keep groups whole (`--by` names the group column).
+    Group,
+    /// Earliest rows train, latest test (`--by` names the time column).
+    Time,
 }
 
 impl ReadArgs {
@@ -270,6 +429,84 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             explain_read(&input, &options, style);
             let summary = crate::data::convert_file(&input, &output, &options)?;
             crate::render::convert(&mut out, &summary, style)
+        }
+        Command::Train {
+            data,
+            target,
+            pipeline,
+            spec,
+            estimator,
+            sets,
+            seed,
+            out: output,
+        } => {
+            let request = crate::model::TrainRequest {
+                data: &data,
+                target: target.as_deref(),
+                pipeline: pipeline.as_deref(),
+                spec: spec.as_deref(),
+                estimator: &estimator,
+                sets: &sets,
+                seed,
+                out: &output,
+                progress: !style.json && style.verbosity >= 0 && crate::model::stderr_is_terminal(),
+            };
+            let summary = crate::model::train(&request)?;
+            crate::render::train(&mut out, &summary, style)
+        }
+        Command::Predict {
+            model,
+            data,
+            out: output,
+            proba,
+        } => {
+            let summary = crate::model::predict(&model, &data, &output, proba)?;
+            crate::render::predict(&mut out, &summary, style)
+        }
+        Command::Preprocess(PreprocessCommand::Fit {
+            data,
+            target,
+            spec,
+            out: output,
+        }) => {
+            let summary = crate::preprocess::fit(&data, spec.as_deref(), target.as_deref(), &output)?;
+            crate::render::pipeline_fit(&mut out, &summary, style)
+        }
+        Command::Preprocess(PreprocessCommand::Apply {
+            pipeline,
+            data,
+            out: output,
+        }) => {
+            let summary = crate::preprocess::apply(&pipeline, &data, &output)?;
+            crate::render::pipeline_apply(&mut out, &summary, style)
+        }
+        Command::Data(DataCommand::Split {
+            file,
+            out_dir,
+            method,
+            by,
+            test,
+            validation,
+            seed,
+            read,
+        }) => {
+            let options = read.options()?;
+            explain_read(&file, &options, style);
+            let request = crate::preprocess::SplitRequest {
+                data: &file,
+                out_dir: &out_dir,
+                method: match method {
+                    SplitMethodArg::Random => mlship_preprocess::split::SplitMethod::Random,
+                    SplitMethodArg::Stratified => mlship_preprocess::split::SplitMethod::Stratified,
+                    SplitMethodArg::Group => mlship_preprocess::split::SplitMethod::Group,
+                    SplitMethodArg::Time => mlship_preprocess::split::SplitMethod::Time,
+                },
+                by: by.as_deref(),
+                options: mlship_preprocess::split::SplitOptions { test, validation, seed },
+                read: options,
+            };
+            let summary = crate::preprocess::split_file(&request)?;
+            crate::render::split(&mut out, &summary, style)
         }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mlship", &mut out);

@@ -7,12 +7,16 @@
 //!
 //! - [`data`]: reading and profiling data files.
 //! - [`inspect`]: looking inside a `*.mlship` bundle.
+//! - [`model`]: training model bundles and predicting with them.
+//! - [`preprocess`]: fitting and applying pipelines, splitting data files.
 //! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
 
 pub mod cli;
 pub mod data;
 mod error;
 pub mod inspect;
+pub mod model;
+pub mod preprocess;
 mod render;
 
 pub use error::{Error, Result};

@@ -424,6 +424,120 @@ pub fn convert(out: &mut impl Write, s: &ConvertSummary, style: Style) -> Result
     })
 }
 
+/// `mlship preprocess fit`.
+pub fn pipeline_fit(out: &mut impl Write, s: &crate::preprocess::FitSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        let c = &s.clean;
+        writeln!(
+            out,
+            "fitted on {} rows of {} ({} read, {} kept) in {:.2} s",
+            count(c.rows_out),
+            s.data.display(),
+            count(c.rows_in),
+            count(c.rows_out),
+            s.fit_seconds
+        )?;
+        if let (Some(t), Some(task)) = (&s.target, &s.task) {
+            if s.classes.is_empty() {
+                writeln!(out, "target {t}: {task}")?;
+            } else {
+                writeln!(out, "target {t}: {task}, classes {}", s.classes.join(", "))?;
+            }
+        }
+        let mut removed = Vec::new();
+        if c.missing_target > 0 {
+            removed.push(format!("{} rows without a target", count(c.missing_target)));
+        }
+        if c.duplicates > 0 {
+            removed.push(format!("{} duplicate rows", count(c.duplicates)));
+        }
+        for (col, n) in &c.out_of_range_dropped {
+            removed.push(format!("{} rows out of range in {col}", count(*n)));
+        }
+        for (col, n) in &c.clipped {
+            removed.push(format!("{} values clipped in {col}", count(*n)));
+        }
+        for (col, n) in &c.nulled {
+            removed.push(format!("{} values made missing in {col}", count(*n)));
+        }
+        if !removed.is_empty() {
+            writeln!(out, "cleaning: {}", removed.join("; "))?;
+        }
+        for (col, why) in &s.dropped_columns {
+            writeln!(out, "left out {col}: {why}")?;
+        }
+        if !s.missing.is_empty() {
+            let parts: Vec<String> = s.missing.iter().map(|(c, n)| format!("{c} ({})", count(*n))).collect();
+            writeln!(out, "imputed missing values in {}", parts.join(", "))?;
+        }
+        writeln!(out, "{} inputs → {} features:", s.inputs.len(), s.features.len())?;
+        for f in &s.features {
+            writeln!(out, "  {f}")?;
+        }
+        writeln!(out, "wrote {}", s.output.display())?;
+        Ok(())
+    })
+}
+
+/// `mlship preprocess apply`.
+pub fn pipeline_apply(out: &mut impl Write, s: &crate::preprocess::ApplySummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        writeln!(
+            out,
+            "wrote {} ({} rows × {} features{})",
+            s.output.display(),
+            count(s.rows),
+            s.features,
+            if s.with_target { ", plus the encoded target" } else { "" }
+        )?;
+        Ok(())
+    })
+}
+
+/// `mlship train`.
+pub fn train(out: &mut impl Write, s: &crate::model::TrainSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        let kind = s.model.get("kind").and_then(|k| k.as_str()).unwrap_or("model");
+        writeln!(
+            out,
+            "trained {kind} ({}) on {} rows × {} features in {:.2} s",
+            s.task,
+            count(s.rows),
+            s.features,
+            s.fit_seconds
+        )?;
+        let f = &s.fit;
+        writeln!(out, "solver {}: {} iterations{}", f.solver, f.iterations, if f.converged { ", converged" } else { ", NOT converged" })?;
+        for w in &f.warnings {
+            writeln!(out, "warning: {w}")?;
+        }
+        let metrics: Vec<String> = s.metrics.iter().map(|(k, v)| format!("{k} {}", num(*v))).collect();
+        writeln!(out, "training metrics: {}", metrics.join(", "))?;
+        writeln!(out, "wrote {}", s.output.display())?;
+        Ok(())
+    })
+}
+
+/// `mlship predict`.
+pub fn predict(out: &mut impl Write, s: &crate::model::PredictSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        writeln!(out, "wrote {} ({} rows: {})", s.output.display(), count(s.rows), s.columns.join(", "))?;
+        Ok(())
+    })
+}
+
+/// `mlship data split`.
+pub fn split(out: &mut impl Write, s: &crate::preprocess::SplitSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        for name in ["train", "validation", "test"] {
+            if let Some((path, rows)) = s.files.get(name) {
+                writeln!(out, "{name:<10} {:>9} rows  {}", count(*rows), path.display())?;
+            }
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

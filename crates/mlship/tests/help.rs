@@ -32,3 +32,13 @@ fn data_profile_help() {
 fn inspect_help() {
     insta::assert_snapshot!(help(&["inspect", "--help"]));
 }
+
+#[test]
+fn preprocess_fit_help() {
+    insta::assert_snapshot!(help(&["preprocess", "fit", "--help"]));
+}
+
+#[test]
+fn data_split_help() {
+    insta::assert_snapshot!(help(&["data", "split", "--help"]));
+}
