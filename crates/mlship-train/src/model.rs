@@ -106,8 +106,10 @@ impl FittedModel {
                 "format version {version} is not supported (this build reads {OLDEST_VERSION} to {FORMAT_VERSION})\nhint: upgrade mlship to read newer models"
             )));
         }
-        let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(bytes)
-            .map_err(|e| TrainError::Corrupt(format!("decoding failed: {e}")))?;
+        let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(bytes).map_err(|e| {
+            tree_refusal(bytes)
+                .unwrap_or_else(|| TrainError::Corrupt(format!("decoding failed: {e}")))
+        })?;
         if !rest.is_empty() {
             return Err(TrainError::Corrupt(format!(
                 "{} trailing bytes",
@@ -124,6 +126,20 @@ impl FittedModel {
             Self::ExtraTrees(m) => Self::ExtraTrees(m),
             Self::Gbdt(m) => Self::Gbdt(m),
         })
+    }
+}
+
+/// The variant tags of the tree models (`DecisionTree` … `Gbdt`) in the encoding.
+const TREE_VARIANTS: std::ops::RangeInclusive<u32> = 2..=5;
+
+/// The validation message of a refused tree model, which the binary decoder does not keep.
+fn tree_refusal(bytes: &[u8]) -> Option<TrainError> {
+    let (_, rest) = postcard::take_from_bytes::<u32>(bytes).ok()?;
+    let (variant, rest) = postcard::take_from_bytes::<u32>(rest).ok()?;
+    if TREE_VARIANTS.contains(&variant) {
+        crate::tree::diagnose(rest)
+    } else {
+        None
     }
 }
 

@@ -168,11 +168,15 @@ fn build_hist(
             if !active[j] {
                 return;
             }
+            let Ok(out): std::result::Result<&mut [Bin; HIST_BINS], _> = out.try_into() else {
+                return;
+            };
             let col = &b.codes[j * n..(j + 1) * n];
-            for (k, &r) in rows.iter().enumerate() {
+            // A `u8` code indexes a 256-bin array without a bounds check.
+            for ((&r, &gk), &hk) in rows.iter().zip(&g).zip(&h) {
                 let bin = &mut out[col[r as usize] as usize];
-                bin.g += g[k];
-                bin.h += h[k];
+                bin.g += gk;
+                bin.h += hk;
                 bin.c += 1.0;
             }
         });

@@ -273,6 +273,54 @@ impl TryFrom<TreeModelState> for TreeModel {
     }
 }
 
+/// The stored layout of an ensemble, read without validation to explain a refusal.
+#[derive(Deserialize)]
+struct RawEnsemble {
+    trees: Vec<mlship_core::tree::Tree>,
+    n_features: u32,
+    n_outputs: u32,
+    base_score: Vec<f64>,
+    aggregation: mlship_core::tree::Aggregation,
+    link: Link,
+}
+
+/// The stored layout of a [`TreeModel`], read without validation.
+#[derive(Deserialize)]
+struct RawState {
+    classes: Vec<String>,
+    ensemble: RawEnsemble,
+    gain: Vec<f64>,
+    splits: Vec<f64>,
+    oob_score: Option<f64>,
+}
+
+/// Why stored tree-model bytes (those after the fitted-model variant tag) were refused: the
+/// binary decoder drops validation messages, so the bytes are read again without validation
+/// and validated here. `None` when they do not even have the layout of a tree model.
+pub(crate) fn diagnose(bytes: &[u8]) -> Option<TrainError> {
+    let (raw, _) = postcard::take_from_bytes::<RawState>(bytes).ok()?;
+    let e = raw.ensemble;
+    let ensemble = match TreeEnsemble::new(
+        e.trees,
+        e.n_features,
+        e.n_outputs,
+        e.base_score,
+        e.aggregation,
+        e.link,
+    ) {
+        Ok(e) => e,
+        Err(e) => return Some(TrainError::Corrupt(e.to_string())),
+    };
+    TreeModel::try_from(TreeModelState {
+        classes: raw.classes,
+        ensemble,
+        gain: raw.gain,
+        splits: raw.splits,
+        oob_score: raw.oob_score,
+    })
+    .err()
+}
+
 impl TreeModel {
     /// A model from a validated ensemble, checked against the task: regression has one
     /// identity output; classification has one output per class (class fractions, identity

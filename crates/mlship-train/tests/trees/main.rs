@@ -1,9 +1,11 @@
 //! Integration tests of the tree models: CART, forests and histogram gradient boosting
 //! (properties, scikit-learn parity, bad input).
 
+mod bad_input;
 mod cart;
 mod forest;
 mod gbdt;
+mod parity;
 
 use mlship_core::rng::Rng;
 use mlship_core::{Dataset, FeatureInfo, Task};
