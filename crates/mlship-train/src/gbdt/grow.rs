@@ -188,7 +188,7 @@ fn score(g: f64, h: f64, l2: f64) -> f64 {
 }
 
 /// Grows one tree on `rows`.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_lines)] // one loop: pick a leaf, split it, build its children
 pub fn grow(
     s: &TreeSettings,
     b: &Binned,
