@@ -241,10 +241,17 @@ pub fn grow(
             cover: leaf.total.h,
         };
         let col = &b.codes[sp.feature * n..(sp.feature + 1) * n];
-        let (lrows, rrows): (Vec<u32>, Vec<u32>) = leaf
-            .rows
-            .iter()
-            .partition(|&&r| tmp.goes_left(col[r as usize]));
+        let mut lrows = Vec::with_capacity(leaf.rows.len());
+        let mut rrows = Vec::with_capacity(leaf.rows.len());
+        for &r in &leaf.rows {
+            if tmp.goes_left(col[r as usize]) {
+                lrows.push(r);
+            } else {
+                rrows.push(r);
+            }
+        }
+        lrows.shrink_to_fit();
+        rrows.shrink_to_fit();
         let small_left = lrows.len() <= rrows.len();
         let small_hist = build_hist(
             b,
@@ -265,14 +272,16 @@ pub fn grow(
         } else {
             (large_hist, small_hist)
         };
-        let sum = |rows: &[u32]| {
-            rows.iter().fold(Bin::default(), |a, &r| Bin {
-                g: a.g + grad[r as usize],
-                h: a.h + hess[r as usize],
-                c: a.c + 1.0,
-            })
+        // Child totals from the split feature's histogram (every bin, missing included).
+        let at = sp.feature * HIST_BINS;
+        let lt = lh[at..at + HIST_BINS]
+            .iter()
+            .fold(Bin::default(), |a, b| add(a, *b));
+        let rt = Bin {
+            g: leaf.total.g - lt.g,
+            h: leaf.total.h - lt.h,
+            c: leaf.total.c - lt.c,
         };
-        let (lt, rt) = (sum(&lrows), sum(&rrows));
         let (li, ri) = (nodes.len(), nodes.len() + 1);
         nodes[leaf.node] = GNode {
             left: li,

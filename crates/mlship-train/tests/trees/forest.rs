@@ -33,6 +33,11 @@ proptest! {
             let b = fit_in_pool(&spec, &d, 2);
             prop_assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
         }
+        // Boosting with row and column subsampling too.
+        let spec = r#"{"kind":"gbdt","n_estimators":10,"bagging_fraction":0.7,"feature_fraction":0.5,"min_samples_leaf":5}"#;
+        let a = fit_in_pool(spec, &d, 1);
+        let b = fit_in_pool(spec, &d, 2);
+        prop_assert_eq!(a.to_bytes().unwrap(), b.to_bytes().unwrap());
     }
 }
 
