@@ -36,6 +36,11 @@ use self::grow::{GTree, TreeSettings};
 pub enum GbdtLoss {
     /// Half squared error (regression).
     SquaredError,
+    /// Absolute error (regression); leaf values are the weighted medians of the residuals, as
+    /// LightGBM's `l1` and scikit-learn's `absolute_error`.
+    AbsoluteError,
+    /// Huber loss with threshold `huber_delta` (regression; LightGBM's `huber`).
+    Huber,
     /// Log-loss: binary with a logit link, multiclass with softmax.
     LogLoss,
 }
@@ -70,6 +75,8 @@ pub struct GbdtParams {
     pub feature_fraction: f64,
     /// Smoothing of the gradient/hessian ratio that orders categories.
     pub cat_smooth: f64,
+    /// Where the Huber loss turns from quadratic to linear (LightGBM's `alpha`).
+    pub huber_delta: f64,
     /// Hold out this fraction of the rows for early stopping when the fit context has no eval
     /// set; `None` holds out nothing.
     pub validation_fraction: Option<f64>,
@@ -97,6 +104,7 @@ impl Default for GbdtParams {
             bagging_fraction: 1.0,
             feature_fraction: 1.0,
             cat_smooth: 10.0,
+            huber_delta: 0.9,
             validation_fraction: None,
             n_iter_no_change: 10,
             tol: 1e-7,
@@ -137,6 +145,7 @@ impl GbdtParams {
         positive("feature_fraction", self.feature_fraction, false)?;
         in_range("feature_fraction", self.feature_fraction, 0.0, 1.0)?;
         positive("cat_smooth", self.cat_smooth, true)?;
+        positive("huber_delta", self.huber_delta, false)?;
         if let Some(f) = self.validation_fraction
             && !(f > 0.0 && f < 1.0)
         {
@@ -164,6 +173,8 @@ pub struct Gbdt {
 #[derive(Debug, Clone, Copy)]
 enum Objective {
     Squared,
+    Absolute,
+    Huber(f64),
     Binary,
     Softmax(usize),
 }
@@ -171,14 +182,14 @@ enum Objective {
 impl Objective {
     fn outputs(self) -> usize {
         match self {
-            Self::Squared | Self::Binary => 1,
+            Self::Squared | Self::Absolute | Self::Huber(_) | Self::Binary => 1,
             Self::Softmax(k) => k,
         }
     }
 
     fn link(self) -> Link {
         match self {
-            Self::Squared => Link::Identity,
+            Self::Squared | Self::Absolute | Self::Huber(_) => Link::Identity,
             Self::Binary => Link::Logit,
             Self::Softmax(_) => Link::Softmax,
         }
@@ -188,7 +199,13 @@ impl Objective {
     fn base(self, y: &[f64], w: &[f64]) -> Vec<f64> {
         let sw: f64 = w.iter().sum();
         match self {
-            Self::Squared => vec![y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sw],
+            Self::Squared | Self::Huber(_) => {
+                vec![y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sw]
+            }
+            Self::Absolute => {
+                let mut v: Vec<(f64, f64)> = y.iter().copied().zip(w.iter().copied()).collect();
+                vec![weighted_median(&mut v)]
+            }
             Self::Binary => {
                 let p = (y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sw)
                     .clamp(1e-15, 1.0 - 1e-15);
@@ -212,6 +229,15 @@ impl Objective {
             .map(|i| {
                 let l = match self {
                     Self::Squared => 0.5 * (f[i] - y[i]).powi(2),
+                    Self::Absolute => (f[i] - y[i]).abs(),
+                    Self::Huber(d) => {
+                        let r = (f[i] - y[i]).abs();
+                        if r <= d {
+                            0.5 * r * r
+                        } else {
+                            d * (r - 0.5 * d)
+                        }
+                    }
                     Self::Binary => {
                         // log(1 + e^f) − y f, computed stably.
                         let z = f[i];
@@ -236,6 +262,8 @@ impl Objective {
         for i in 0..y.len() {
             let (gi, hi) = match self {
                 Self::Squared => (f[i] - y[i], 1.0),
+                Self::Absolute => ((f[i] - y[i]).signum() * f64::from(f[i] != y[i]), 1.0),
+                Self::Huber(d) => ((f[i] - y[i]).clamp(-d, d), 1.0),
                 Self::Binary => {
                     let p = sigmoid(f[i]);
                     (p - y[i], (p * (1.0 - p)).max(1e-16))
@@ -271,6 +299,8 @@ impl Gbdt {
         });
         match (loss, k) {
             (GbdtLoss::SquaredError, 0) => Ok(Objective::Squared),
+            (GbdtLoss::AbsoluteError, 0) => Ok(Objective::Absolute),
+            (GbdtLoss::Huber, 0) => Ok(Objective::Huber(self.params.huber_delta)),
             (GbdtLoss::LogLoss, 2) => Ok(Objective::Binary),
             (GbdtLoss::LogLoss, k) if k > 2 => Ok(Objective::Softmax(k)),
             (l, _) => Err(TrainError::invalid(
@@ -279,7 +309,7 @@ impl Gbdt {
                 if k > 0 {
                     "log_loss for classification"
                 } else {
-                    "squared_error for regression"
+                    "squared_error, absolute_error or huber for regression"
                 },
             )),
         }
@@ -443,7 +473,22 @@ impl Gbdt {
             let mut splits_round = Vec::new();
             for out in 0..k {
                 obj.grad_hess(&f_round, &train.y, &train.w, out, &mut g, &mut h);
-                let t: GTree = grow::grow(&settings, &binned, n, rows.clone(), &g, &h, &active);
+                let mut t: GTree = grow::grow(&settings, &binned, n, rows.clone(), &g, &h, &active);
+                if matches!(obj, Objective::Absolute) {
+                    // Leaf values: the weighted median of the residuals, shrunk.
+                    for (node, leaf_rows) in &t.leaf_rows {
+                        let mut r: Vec<(f64, f64)> = leaf_rows
+                            .iter()
+                            .map(|&i| {
+                                (
+                                    train.y[i as usize] - f_round[i as usize],
+                                    train.w[i as usize],
+                                )
+                            })
+                            .collect();
+                        t.nodes[*node].value = weighted_median(&mut r) * p.learning_rate;
+                    }
+                }
                 // Update the training scores.
                 if rows.len() == n {
                     for (node, leaf_rows) in &t.leaf_rows {
@@ -548,4 +593,24 @@ impl Estimator for Gbdt {
     ) -> mlship_core::Result<Box<dyn Model>> {
         Ok(Box::new(self.fit_report(data, ctx, None)?.0))
     }
+}
+
+/// The weighted median: the smallest value whose cumulative weight reaches half the total
+/// (the midpoint of two values when it is reached exactly).
+fn weighted_median(v: &mut [(f64, f64)]) -> f64 {
+    v.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = v.iter().map(|p| p.1).sum();
+    let mut acc = 0.0;
+    for (k, &(y, w)) in v.iter().enumerate() {
+        acc += w;
+        if acc >= total / 2.0 {
+            if (acc - total / 2.0).abs() <= 1e-12 * total
+                && let Some(next) = v.get(k + 1)
+            {
+                return f64::midpoint(y, next.0);
+            }
+            return y;
+        }
+    }
+    v.last().map_or(0.0, |p| p.0)
 }

@@ -38,14 +38,21 @@ proptest! {
         lr in 0.05f64..=1.0,
         leaves in 2usize..16,
         classes in 0usize..4,
+        loss in 0usize..3,
     ) {
-        // Squared error: the Newton step is the exact minimiser per leaf, so any learning
-        // rate up to 1 decreases the loss. Log-loss is checked at learning rates up to 0.5.
+        // Squared error: the Newton step is the exact minimiser per leaf; absolute error: the
+        // leaf median is; Huber: a gradient step of a 1-smooth loss. So any learning rate up
+        // to 1 decreases the loss. Log-loss is checked at learning rates up to 0.5.
         let classes = if classes == 1 { 2 } else { classes };
         let lr = if classes > 0 { lr.min(0.5) } else { lr };
         let d = synthetic(300, 4, classes, seed);
         let spec = format!(
-            r#"{{"kind":"gbdt","n_estimators":15,"learning_rate":{lr},"num_leaves":{leaves},"min_samples_leaf":5}}"#
+            r#"{{"kind":"gbdt","n_estimators":15,"learning_rate":{lr},"num_leaves":{leaves},"min_samples_leaf":5{}}}"#,
+            match (classes, loss) {
+                (0, 1) => r#","loss":"absolute_error""#,
+                (0, 2) => r#","loss":"huber","huber_delta":0.5"#,
+                _ => "",
+            }
         );
         let (_, l) = losses(&spec, &d);
         prop_assert_eq!(l.len(), 15);
