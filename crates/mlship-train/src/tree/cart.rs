@@ -823,3 +823,39 @@ fn weighted_median(v: &mut [(f64, f64)]) -> f64 {
     }
     v.last().map_or(0.0, |p| p.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_median_is_scikit_learns() {
+        assert_eq!(
+            weighted_median(&mut [(3.0, 1.0), (1.0, 1.0), (2.0, 1.0)]),
+            2.0
+        );
+        assert_eq!(weighted_median(&mut [(1.0, 1.0), (4.0, 1.0)]), 2.5);
+        assert_eq!(weighted_median(&mut [(1.0, 1.0), (4.0, 3.0)]), 4.0);
+    }
+
+    #[test]
+    fn impurities_of_pure_and_mixed_nodes() {
+        let s = Stats {
+            v: vec![2.0, 2.0],
+            n: 4,
+        };
+        assert!((weighted_impurity(Criterion::Gini, &s) - 2.0).abs() < 1e-12);
+        assert!((weighted_impurity(Criterion::Entropy, &s) - 4.0).abs() < 1e-12);
+        let pure = Stats {
+            v: vec![3.0, 0.0],
+            n: 3,
+        };
+        assert_eq!(weighted_impurity(Criterion::Gini, &pure), 0.0);
+        // Σw = 3, Σwy = 6, Σwy² = 14: squared deviations 2.
+        let r = Stats {
+            v: vec![3.0, 6.0, 14.0],
+            n: 3,
+        };
+        assert!((weighted_impurity(Criterion::SquaredError, &r) - 2.0).abs() < 1e-12);
+    }
+}

@@ -511,3 +511,32 @@ impl Model for TreeModel {
         Some(&self.ensemble)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_features_reads_rules_counts_and_fractions() {
+        let parse = |s: &str| serde_json::from_str::<MaxFeatures>(s).unwrap();
+        assert_eq!(parse("\"sqrt\"").resolve(30), 5);
+        assert_eq!(parse("\"log2\"").resolve(30), 4);
+        assert_eq!(parse("\"all\"").resolve(30), 30);
+        assert_eq!(parse("7").resolve(30), 7);
+        assert_eq!(parse("40").resolve(30), 30);
+        assert_eq!(parse("0.5").resolve(30), 15);
+        assert_eq!(parse("1.0").resolve(30), 30);
+        assert_eq!(parse("0.01").resolve(30), 1);
+        assert!(parse("0").validate().is_err());
+        assert!(parse("1.5").validate().is_err());
+        assert!(serde_json::from_str::<MaxFeatures>("\"half\"").is_err());
+    }
+
+    #[test]
+    fn helpers_normalise_and_pick_the_first_maximum() {
+        assert_eq!(normalise(&[1.0, 3.0]), vec![0.25, 0.75]);
+        assert_eq!(normalise(&[0.0, 0.0]), vec![0.0, 0.0]);
+        assert_eq!(argmax([0.2, 0.4, 0.4]), 1);
+        assert!((sigmoid(0.0) - 0.5).abs() < 1e-15);
+    }
+}
