@@ -33,6 +33,16 @@ pub struct TreeSettings {
     pub min_gain_to_split: f64,
     pub cat_smooth: f64,
     pub learning_rate: f64,
+    /// Per feature: `1` increasing, `-1` decreasing, `0` free (empty: no constraints).
+    pub monotone: Vec<i8>,
+}
+
+/// Bounds on a leaf's (unshrunk) output and the monotone direction of the feature tried.
+#[derive(Debug, Clone, Copy)]
+struct Cons {
+    lo: f64,
+    hi: f64,
+    dir: i8,
 }
 
 /// A split found on a histogram.
@@ -147,6 +157,8 @@ struct Leaf {
     hist: Vec<Bin>,
     total: Bin,
     depth: usize,
+    lo: f64,
+    hi: f64,
     best: Option<HSplit>,
 }
 
@@ -204,13 +216,15 @@ pub fn grow(
         h: a.h + hess[r as usize],
         c: a.c + 1.0,
     });
-    let mut nodes = vec![leaf_node(s, total)];
+    let mut nodes = vec![leaf_node(s, total, f64::NEG_INFINITY, f64::INFINITY)];
     let mut root = Leaf {
         node: 0,
         rows,
         hist,
         total,
         depth: 0,
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
         best: None,
     };
     root.best = best_split(s, b, &root, active);
@@ -288,16 +302,35 @@ pub fn grow(
             right: ri,
             ..tmp
         };
-        nodes.push(leaf_node(s, lt));
-        nodes.push(leaf_node(s, rt));
+        // Monotone splits bound their subtrees on either side of the children's midpoint.
+        let (mut llo, mut lhi, mut rlo, mut rhi) = (leaf.lo, leaf.hi, leaf.lo, leaf.hi);
+        let dir = s.monotone.get(sp.feature).copied().unwrap_or(0);
+        if dir != 0 {
+            let wl = output(s, lt, leaf.lo, leaf.hi);
+            let wr = output(s, rt, leaf.lo, leaf.hi);
+            let mid = f64::midpoint(wl, wr);
+            if dir > 0 {
+                lhi = lhi.min(mid);
+                rlo = rlo.max(mid);
+            } else {
+                llo = llo.max(mid);
+                rhi = rhi.min(mid);
+            }
+        }
+        nodes.push(leaf_node(s, lt, llo, lhi));
+        nodes.push(leaf_node(s, rt, rlo, rhi));
         splits.push((sp.feature, sp.gain));
-        for (node, rows, hist, total) in [(li, lrows, lh, lt), (ri, rrows, rh, rt)] {
+        for (node, rows, hist, total, lo, hi) in
+            [(li, lrows, lh, lt, llo, lhi), (ri, rrows, rh, rt, rlo, rhi)]
+        {
             let mut l = Leaf {
                 node,
                 rows,
                 hist,
                 total,
                 depth: leaf.depth + 1,
+                lo,
+                hi,
                 best: None,
             };
             l.best = best_split(s, b, &l, active);
@@ -323,7 +356,12 @@ pub fn grow(
     }
 }
 
-fn leaf_node(s: &TreeSettings, t: Bin) -> GNode {
+/// The Newton output `−G / (H + l2)` of a leaf, within its bounds (before shrinkage).
+fn output(s: &TreeSettings, t: Bin, lo: f64, hi: f64) -> f64 {
+    (-t.g / (t.h + s.l2)).clamp(lo, hi)
+}
+
+fn leaf_node(s: &TreeSettings, t: Bin, lo: f64, hi: f64) -> GNode {
     GNode {
         feature: 0,
         bin: 0,
@@ -332,7 +370,7 @@ fn leaf_node(s: &TreeSettings, t: Bin) -> GNode {
         left: 0,
         right: 0,
         leaf: true,
-        value: -t.g / (t.h + s.l2) * s.learning_rate,
+        value: output(s, t, lo, hi) * s.learning_rate,
         cover: t.h,
     }
 }
@@ -352,10 +390,15 @@ fn best_split(s: &TreeSettings, b: &Binned, l: &Leaf, active: &[bool]) -> Option
                 return None;
             }
             let h = &l.hist[j * HIST_BINS..(j + 1) * HIST_BINS];
+            let c = Cons {
+                lo: l.lo,
+                hi: l.hi,
+                dir: s.monotone.get(j).copied().unwrap_or(0),
+            };
             if b.bins[j].levels.is_some() {
-                categorical_split(s, j, h, l.total, b.bins[j].n_bins())
+                categorical_split(s, j, h, l.total, b.bins[j].n_bins(), c)
             } else {
-                numeric_split(s, j, h, l.total, b.bins[j].n_bins())
+                numeric_split(s, j, h, l.total, b.bins[j].n_bins(), c)
             }
         })
         .collect();
@@ -369,7 +412,7 @@ fn best_split(s: &TreeSettings, b: &Binned, l: &Leaf, active: &[bool]) -> Option
 }
 
 /// Gain of a split into `left` and `total − left`, or `None` when a side is too small.
-fn split_gain(s: &TreeSettings, left: Bin, total: Bin) -> Option<f64> {
+fn split_gain(s: &TreeSettings, left: Bin, total: Bin, c: Cons) -> Option<f64> {
     let right = Bin {
         g: total.g - left.g,
         h: total.h - left.h,
@@ -383,9 +426,18 @@ fn split_gain(s: &TreeSettings, left: Bin, total: Bin) -> Option<f64> {
     {
         return None;
     }
-    Some(
-        score(left.g, left.h, s.l2) + score(right.g, right.h, s.l2) - score(total.g, total.h, s.l2),
-    )
+    let parent = score(total.g, total.h, s.l2);
+    if c.dir == 0 && c.lo == f64::NEG_INFINITY && c.hi == f64::INFINITY {
+        return Some(score(left.g, left.h, s.l2) + score(right.g, right.h, s.l2) - parent);
+    }
+    // Constrained outputs: `score(w) = −(2 G w + (H + l2) w²)`, which is `G² / (H + l2)` at
+    // the unconstrained optimum.
+    let (wl, wr) = (output(s, left, c.lo, c.hi), output(s, right, c.lo, c.hi));
+    if (c.dir > 0 && wl > wr) || (c.dir < 0 && wl < wr) {
+        return None;
+    }
+    let sc = |b: Bin, w: f64| -(2.0 * b.g * w + (b.h + s.l2) * w * w);
+    Some(sc(left, wl) + sc(right, wr) - parent)
 }
 
 fn add(a: Bin, b: Bin) -> Bin {
@@ -402,6 +454,7 @@ fn numeric_split(
     h: &[Bin],
     total: Bin,
     n_bins: usize,
+    c: Cons,
 ) -> Option<HSplit> {
     let miss = h[MISSING as usize];
     let mut left = Bin::default();
@@ -419,7 +472,7 @@ fn numeric_split(
         };
         for &ml in sides {
             let l = if ml { add(left, miss) } else { left };
-            if let Some(gain) = split_gain(s, l, total)
+            if let Some(gain) = split_gain(s, l, total, c)
                 && best.as_ref().is_none_or(|b| gain > b.gain)
             {
                 let missing_left = if miss.c > 0.0 {
@@ -448,6 +501,7 @@ fn categorical_split(
     h: &[Bin],
     total: Bin,
     n_bins: usize,
+    c: Cons,
 ) -> Option<HSplit> {
     let miss = h[MISSING as usize];
     let mut cats: Vec<usize> = (0..n_bins).filter(|&c| h[c].c > 0.0).collect();
@@ -474,7 +528,7 @@ fn categorical_split(
         };
         for &ml in sides {
             let l = if ml { add(left, miss) } else { left };
-            if let Some(gain) = split_gain(s, l, total)
+            if let Some(gain) = split_gain(s, l, total, c)
                 && best.is_none_or(|b| gain > b.0)
             {
                 best = Some((gain, k, ml));

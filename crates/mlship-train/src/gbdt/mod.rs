@@ -77,6 +77,9 @@ pub struct GbdtParams {
     pub cat_smooth: f64,
     /// Where the Huber loss turns from quadratic to linear (LightGBM's `alpha`).
     pub huber_delta: f64,
+    /// Per feature `1` (increasing), `-1` (decreasing) or `0`; empty for none. Numeric
+    /// features only; not with `absolute_error`.
+    pub monotone_constraints: Vec<i8>,
     /// Hold out this fraction of the rows for early stopping when the fit context has no eval
     /// set; `None` holds out nothing.
     pub validation_fraction: Option<f64>,
@@ -105,6 +108,7 @@ impl Default for GbdtParams {
             feature_fraction: 1.0,
             cat_smooth: 10.0,
             huber_delta: 0.9,
+            monotone_constraints: Vec::new(),
             validation_fraction: None,
             n_iter_no_change: 10,
             tol: 1e-7,
@@ -146,6 +150,17 @@ impl GbdtParams {
         in_range("feature_fraction", self.feature_fraction, 0.0, 1.0)?;
         positive("cat_smooth", self.cat_smooth, true)?;
         positive("huber_delta", self.huber_delta, false)?;
+        if let Some(c) = self
+            .monotone_constraints
+            .iter()
+            .find(|c| !(-1..=1).contains(*c))
+        {
+            return Err(TrainError::invalid(
+                "monotone_constraints",
+                c,
+                "-1, 0 or 1 per feature",
+            ));
+        }
         if let Some(f) = self.validation_fraction
             && !(f > 0.0 && f < 1.0)
         {
@@ -426,7 +441,32 @@ impl Gbdt {
             min_gain_to_split: p.min_gain_to_split,
             cat_smooth: p.cat_smooth,
             learning_rate: p.learning_rate,
+            monotone: p.monotone_constraints.clone(),
         };
+        if !p.monotone_constraints.is_empty() {
+            if p.monotone_constraints.len() != train.p {
+                return Err(TrainError::invalid(
+                    "monotone_constraints",
+                    format!("{} values", p.monotone_constraints.len()),
+                    format!("one per feature ({})", train.p),
+                ));
+            }
+            if matches!(obj, Objective::Absolute) {
+                return Err(TrainError::invalid(
+                    "monotone_constraints",
+                    "set",
+                    "none with loss = \"absolute_error\" (median leaves ignore the bounds)",
+                ));
+            }
+            if let Some(j) = (0..train.p)
+                .find(|&j| p.monotone_constraints[j] != 0 && binned.bins[j].levels.is_some())
+            {
+                return Err(TrainError::data(format!(
+                    "feature {:?} is categorical and cannot take a monotone constraint",
+                    names[j]
+                )));
+            }
+        }
         let mut g = vec![0.0; n];
         let mut h = vec![0.0; n];
         let mut fk = vec![0.0; n];

@@ -89,6 +89,38 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn monotone_constraints_hold_everywhere(seed in any::<u64>(), dir in prop::sample::select(vec![1i8, -1]), classes in 0usize..3) {
+        let classes = if classes == 1 { 2 } else { classes };
+        let d = synthetic(300, 3, classes, seed);
+        let spec = format!(
+            r#"{{"kind":"gbdt","n_estimators":20,"num_leaves":8,"min_samples_leaf":5,"monotone_constraints":[{dir},0,0]}}"#
+        );
+        let m = ModelSpec::from_json(&spec).unwrap().fit(d.view(), &FitContext::seeded(2)).unwrap().model;
+        let FittedModel::Gbdt(t) = &m else { panic!("not gbdt") };
+        // Every class's trees obey the constraint, so every raw output is monotone.
+        let mut r = mlship_core::rng::Rng::new(seed ^ 1);
+        for _ in 0..5 {
+            let (b, c) = (r.normal(), r.normal());
+            let grid = Array2::from_shape_fn((41, 3), |(i, j)| match j {
+                0 => -3.0 + 0.15 * i as f64,
+                1 => b,
+                _ => c,
+            });
+            let raw = t.predict_raw(grid.view()).unwrap();
+            for k in 0..raw.ncols() {
+                for i in 1..41 {
+                    let step = raw[[i, k]] - raw[[i - 1, k]];
+                    prop_assert!(f64::from(dir) * step >= -1e-12, "class {k} row {i}: {step}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn learns_binary_and_multiclass_and_regression() {
     for (classes, min) in [(0, 0.8), (2, 0.9), (3, 0.8)] {
