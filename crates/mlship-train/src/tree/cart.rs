@@ -507,7 +507,7 @@ impl Grower<'_> {
         let splittable = n >= self.cfg.min_samples_split
             && n >= 2 * self.cfg.min_samples_leaf
             && self.cfg.max_depth.is_none_or(|m| depth < m)
-            && impurity > 1e-12 * stats.weight(self.classes).max(1e-300);
+            && impurity > 1e-12 * self.impurity_scale(&stats);
         let split = if splittable {
             self.best_split(&samples[start..end], &stats, impurity, rng)
                 .filter(|s| {
@@ -526,6 +526,17 @@ impl Grower<'_> {
             children: None,
             value,
         }
+    }
+
+    /// The size below which a node's weighted impurity is rounding noise: the total weight for
+    /// classes, `Σ w y²` for regression (whose sum of squares cancels against it).
+    fn impurity_scale(&self, s: &Stats) -> f64 {
+        let scale = if self.classes {
+            s.v.iter().sum()
+        } else {
+            s.v[2]
+        };
+        scale.max(f64::MIN_POSITIVE)
     }
 
     fn leaf_value(&self, rows: &[usize], s: &Stats) -> Vec<f64> {

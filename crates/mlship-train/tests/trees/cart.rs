@@ -192,3 +192,26 @@ fn absolute_error_predicts_medians() {
     let p = m.as_model().predict(array![[0.0], [1.0]].view()).unwrap();
     assert_eq!(p.to_vec(), vec![2.0, 6.0]);
 }
+
+#[test]
+fn tiny_and_huge_targets_are_split_alike() {
+    // Impurity thresholds are relative: rescaling the target rescales the predictions.
+    let x = Array2::from_shape_fn((40, 1), |(i, _)| i as f64);
+    let y: Vec<f64> = (0..40).map(|i| f64::from(i % 7)).collect();
+    let base = tree(
+        r#"{"kind":"decision_tree"}"#,
+        &dataset(x.clone(), y.clone(), Task::Regression, None),
+    );
+    let want = base.as_model().predict(x.view()).unwrap();
+    for scale in [1e-9, 1e9] {
+        let ys: Vec<f64> = y.iter().map(|v| v * scale).collect();
+        let m = tree(
+            r#"{"kind":"decision_tree"}"#,
+            &dataset(x.clone(), ys, Task::Regression, None),
+        );
+        let got = m.as_model().predict(x.view()).unwrap();
+        for (g, w) in got.iter().zip(want.iter()) {
+            assert!((g / scale - w).abs() < 1e-6, "scale {scale}: {g} vs {w}");
+        }
+    }
+}
