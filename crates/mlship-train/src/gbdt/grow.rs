@@ -171,8 +171,16 @@ fn build_hist(
     hess: &[f64],
     active: &[bool],
 ) -> Vec<Bin> {
-    let g: Vec<f64> = rows.iter().map(|&r| grad[r as usize]).collect();
-    let h: Vec<f64> = rows.iter().map(|&r| hess[r as usize]).collect();
+    // Every row in order (the root without bagging): no gather, no indirection.
+    let all = rows.len() == n;
+    let (g, h): (Vec<f64>, Vec<f64>) = if all {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            rows.iter().map(|&r| grad[r as usize]).collect(),
+            rows.iter().map(|&r| hess[r as usize]).collect(),
+        )
+    };
     let mut hist = vec![Bin::default(); active.len() * HIST_BINS];
     hist.par_chunks_mut(HIST_BINS)
         .enumerate()
@@ -185,6 +193,15 @@ fn build_hist(
             };
             let col = &b.codes[j * n..(j + 1) * n];
             // A `u8` code indexes a 256-bin array without a bounds check.
+            if all {
+                for ((&code, &gk), &hk) in col.iter().zip(grad).zip(hess) {
+                    let bin = &mut out[code as usize];
+                    bin.g += gk;
+                    bin.h += hk;
+                    bin.c += 1.0;
+                }
+                return;
+            }
             for ((&r, &gk), &hk) in rows.iter().zip(&g).zip(&h) {
                 let bin = &mut out[col[r as usize] as usize];
                 bin.g += gk;
