@@ -213,17 +213,17 @@ impl Forest {
         };
         let total = self.settings.n_estimators;
         let done = std::sync::atomic::AtomicU64::new(0);
-        let grown: Vec<Result<(Grown, Vec<f64>)>> = (0..total)
+        let grown: Vec<Result<Grown>> = (0..total)
             .into_par_iter()
             .map(|t| {
                 ctx.check_deadline("growing a forest")?;
                 let mut rng = Rng::derive(seed, t as u64);
                 let w: Vec<f64> = if self.settings.bootstrap {
-                    let mut counts = vec![0.0; d.n];
-                    for _ in 0..n_draw {
-                        counts[rng.index(d.n)] += 1.0;
-                    }
-                    counts.iter().zip(&d.w).map(|(c, w)| c * w).collect()
+                    bootstrap_counts(&mut rng, d.n, n_draw)
+                        .iter()
+                        .zip(&d.w)
+                        .map(|(c, w)| c * w)
+                        .collect()
                 } else {
                     d.w.clone()
                 };
@@ -235,15 +235,14 @@ impl Forest {
                     total: Some(total as u64),
                     loss: None,
                 });
-                Ok((g, w))
+                Ok(g)
             })
             .collect();
         let mut trees = Vec::with_capacity(total);
         let mut gain = vec![0.0; d.p];
         let mut splits = vec![0.0; d.p];
-        let mut in_bag = Vec::new();
         for r in grown {
-            let (g, w) = r?;
+            let g = r?;
             // scikit-learn averages the trees' normalised importances.
             let gn = crate::tree::normalise(&g.gain);
             gain.iter_mut()
@@ -251,9 +250,6 @@ impl Forest {
                 .for_each(|(a, b)| *a += b / total as f64);
             splits.iter_mut().zip(&g.splits).for_each(|(a, b)| *a += b);
             trees.push(g.tree);
-            if self.settings.oob_score {
-                in_bag.push(w);
-            }
         }
         let k = d.n_classes.max(1);
         let e = TreeEnsemble::new(
@@ -265,7 +261,7 @@ impl Forest {
             Link::Identity,
         )?;
         let oob = if self.settings.oob_score {
-            Some(oob_score(&e, &d, &in_bag)?)
+            Some(oob_score(&e, &d, seed, n_draw)?)
         } else {
             None
         };
@@ -285,15 +281,26 @@ impl Forest {
     }
 }
 
-/// Accuracy or R² of each row's prediction by the trees that did not see it.
-fn oob_score(e: &TreeEnsemble, d: &TreeData, in_bag: &[Vec<f64>]) -> Result<f64> {
+/// How many times each of `n` rows is drawn in `n_draw` draws with replacement.
+fn bootstrap_counts(rng: &mut Rng, n: usize, n_draw: usize) -> Vec<f64> {
+    let mut counts = vec![0.0; n];
+    for _ in 0..n_draw {
+        counts[rng.index(n)] += 1.0;
+    }
+    counts
+}
+
+/// Accuracy or R² of each row's prediction by the trees that did not see it. Each tree's
+/// bootstrap is drawn again from its seed rather than kept through the fit.
+fn oob_score(e: &TreeEnsemble, d: &TreeData, seed: u64, n_draw: usize) -> Result<f64> {
     let k = e.n_outputs();
     let mut sums = vec![0.0; d.n * k];
     let mut counts = vec![0usize; d.n];
     let mut x = vec![0.0; d.p];
     for (t, tree) in e.trees().iter().enumerate() {
+        let in_bag = bootstrap_counts(&mut Rng::derive(seed, t as u64), d.n, n_draw);
         for i in 0..d.n {
-            if in_bag[t][i] > 0.0 || d.w[i] <= 0.0 {
+            if in_bag[i] > 0.0 || d.w[i] <= 0.0 {
                 continue;
             }
             for (j, v) in x.iter_mut().enumerate() {
