@@ -215,3 +215,37 @@ fn tiny_and_huge_targets_are_split_alike() {
         }
     }
 }
+
+#[test]
+fn node_covers_add_up_for_tree_shap() {
+    let d = synthetic(300, 4, 3, 21);
+    let r = synthetic(300, 4, 0, 22);
+    for (spec, data) in [
+        (r#"{"kind":"decision_tree","max_depth":6}"#, &d),
+        (r#"{"kind":"random_forest","n_estimators":4}"#, &d),
+        (
+            r#"{"kind":"gbdt","n_estimators":4,"min_samples_leaf":5}"#,
+            &d,
+        ),
+        (
+            r#"{"kind":"gbdt","n_estimators":4,"min_samples_leaf":5}"#,
+            &r,
+        ),
+    ] {
+        let m = tree(spec, data);
+        let e = m.as_model().tree_ensemble().unwrap();
+        for t in e.trees() {
+            assert!(t.nodes[0].cover > 0.0);
+            for n in &t.nodes {
+                if let mlship_core::tree::NodeKind::Split { left, right, .. } = n.kind {
+                    let sum = t.nodes[left as usize].cover + t.nodes[right as usize].cover;
+                    assert!(
+                        (n.cover - sum).abs() <= 1e-9 * n.cover,
+                        "{spec}: {} vs {sum}",
+                        n.cover
+                    );
+                }
+            }
+        }
+    }
+}
