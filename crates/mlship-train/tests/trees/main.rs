@@ -5,6 +5,7 @@ mod bad_input;
 mod cart;
 mod forest;
 mod gbdt;
+mod golden;
 mod parity;
 
 use mlship_core::rng::Rng;
