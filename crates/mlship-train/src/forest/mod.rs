@@ -192,8 +192,17 @@ pub struct Forest {
 }
 
 impl Forest {
-    /// Fits the forest; the report counts trees.
+    /// Fits the forest (in a pool of `ctx.threads` threads when more than one); the report
+    /// counts trees.
     pub fn fit_report(
+        &self,
+        data: DatasetView<'_>,
+        ctx: &FitContext<'_>,
+    ) -> Result<(TreeModel, FitReport)> {
+        crate::tree::in_pool(ctx, || self.fit_in_pool(data, ctx))
+    }
+
+    fn fit_in_pool(
         &self,
         data: DatasetView<'_>,
         ctx: &FitContext<'_>,

@@ -332,8 +332,18 @@ impl Gbdt {
 
     /// Fits, or continues boosting from `init` (a boosted model with the same task and
     /// features), and reports rounds, the final training loss and early stopping.
-    #[allow(clippy::too_many_lines)]
+    /// Runs in a pool of `ctx.threads` threads when more than one is asked for.
     pub fn fit_report(
+        &self,
+        data: DatasetView<'_>,
+        ctx: &FitContext<'_>,
+        init: Option<&TreeModel>,
+    ) -> Result<(TreeModel, FitReport)> {
+        crate::tree::in_pool(ctx, || self.fit_in_pool(data, ctx, init))
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn fit_in_pool(
         &self,
         data: DatasetView<'_>,
         ctx: &FitContext<'_>,

@@ -5,7 +5,7 @@
 pub mod cart;
 pub mod flat;
 
-use mlship_core::traits::Model;
+use mlship_core::traits::{FitContext, Model};
 use mlship_core::tree::{Link, TreeEnsemble};
 use mlship_core::{DatasetView, FeatureKind, Task};
 use ndarray::{Array1, Array2, ArrayView2};
@@ -445,6 +445,23 @@ impl TreeModel {
                 raw
             }
         }
+    }
+}
+
+/// Runs `f` in a pool of `ctx.threads` threads when more than one is asked for (otherwise in
+/// the caller's pool), as the logistic estimators do. Results do not depend on it.
+pub(crate) fn in_pool<T: Send>(ctx: &FitContext<'_>, f: impl FnOnce() -> T + Send) -> T {
+    let pool = if ctx.threads > 1 {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(ctx.threads)
+            .build()
+            .ok()
+    } else {
+        None
+    };
+    match pool {
+        Some(p) => p.install(f),
+        None => f(),
     }
 }
 

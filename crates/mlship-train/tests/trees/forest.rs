@@ -74,3 +74,27 @@ fn forest_probabilities_are_means_of_leaf_fractions() {
     };
     assert!((fi - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn the_fit_context_thread_count_does_not_change_the_model() {
+    let d = synthetic(300, 4, 2, 31);
+    for spec in [
+        r#"{"kind":"random_forest","n_estimators":8}"#,
+        r#"{"kind":"gbdt","n_estimators":8,"bagging_fraction":0.8}"#,
+    ] {
+        let fit = |threads| {
+            let ctx = FitContext {
+                threads,
+                ..FitContext::seeded(4)
+            };
+            ModelSpec::from_json(spec)
+                .unwrap()
+                .fit(d.view(), &ctx)
+                .unwrap()
+                .model
+                .to_bytes()
+                .unwrap()
+        };
+        assert_eq!(fit(1), fit(3), "{spec}");
+    }
+}
