@@ -58,7 +58,12 @@ fn outputs(m: &FittedModel) -> Vec<f64> {
 }
 
 fn to_hex(b: &[u8]) -> String {
-    b.iter().map(|v| format!("{v:02x}")).collect()
+    use std::fmt::Write;
+    b.iter()
+        .fold(String::with_capacity(2 * b.len()), |mut s, v| {
+            let _ = write!(s, "{v:02x}");
+            s
+        })
 }
 
 fn from_hex(s: &str) -> Vec<u8> {
