@@ -1,7 +1,8 @@
 //! Estimators for tabular data, each implementing `mlship_core`'s estimator and model traits:
 //! linear, ridge, lasso and elastic-net regression ([`linear`]); binary and multinomial
-//! logistic regression with L-BFGS/OWL-QN, Newton and mini-batch SGD ([`logistic`]). Tree
-//! models (CART, forests, histogram gradient boosting) will join them here.
+//! logistic regression with L-BFGS/OWL-QN, Newton and mini-batch SGD ([`logistic`]); CART
+//! decision trees ([`tree`]), random forests and extra-trees ([`forest`]) and histogram
+//! gradient boosting ([`gbdt`]), all fitted as a [`TreeModel`] over core's tree view.
 //!
 //! - Parameters are data: each estimator has an `XParams` (serde, `deny_unknown_fields`,
 //!   `Default` the one source of defaults) whose `validate()` gives the estimator.
@@ -12,6 +13,8 @@
 
 pub mod data;
 pub mod error;
+pub mod forest;
+pub mod gbdt;
 pub mod linalg;
 pub mod linear;
 pub mod logistic;
@@ -21,6 +24,7 @@ pub mod params;
 pub mod report;
 pub mod schedule;
 pub mod spec;
+pub mod tree;
 
 pub use error::{Result, TrainError};
 pub use linear::LinearModel;
@@ -28,3 +32,4 @@ pub use logistic::LogisticModel;
 pub use model::FittedModel;
 pub use report::FitReport;
 pub use spec::{FitOutcome, ModelSpec};
+pub use tree::TreeModel;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, TrainError};
 use crate::linear::LinearModel;
 use crate::logistic::LogisticModel;
+use crate::tree::TreeModel;
 
 /// The version written in front of every encoded model.
 pub const FORMAT_VERSION: u32 = 1;
@@ -23,6 +24,14 @@ pub enum FittedModel {
     Linear(LinearModel),
     /// Logistic regression.
     Logistic(LogisticModel),
+    /// A decision tree.
+    DecisionTree(TreeModel),
+    /// A random forest.
+    RandomForest(TreeModel),
+    /// Extremely randomised trees.
+    ExtraTrees(TreeModel),
+    /// Histogram gradient boosting.
+    Gbdt(TreeModel),
 }
 
 #[derive(Serialize)]
@@ -43,6 +52,10 @@ impl FittedModel {
         match self {
             Self::Linear(_) => "linear",
             Self::Logistic(_) => "logistic",
+            Self::DecisionTree(_) => "decision_tree",
+            Self::RandomForest(_) => "random_forest",
+            Self::ExtraTrees(_) => "extra_trees",
+            Self::Gbdt(_) => "gbdt",
         }
     }
 
@@ -51,6 +64,9 @@ impl FittedModel {
         match self {
             Self::Linear(m) => m,
             Self::Logistic(m) => m,
+            Self::DecisionTree(m) | Self::RandomForest(m) | Self::ExtraTrees(m) | Self::Gbdt(m) => {
+                m
+            }
         }
     }
 
@@ -59,6 +75,9 @@ impl FittedModel {
         match self {
             Self::Linear(m) => Box::new(m),
             Self::Logistic(m) => Box::new(m),
+            Self::DecisionTree(m) | Self::RandomForest(m) | Self::ExtraTrees(m) | Self::Gbdt(m) => {
+                Box::new(m)
+            }
         }
     }
 
@@ -87,8 +106,10 @@ impl FittedModel {
                 "format version {version} is not supported (this build reads {OLDEST_VERSION} to {FORMAT_VERSION})\nhint: upgrade mlship to read newer models"
             )));
         }
-        let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(bytes)
-            .map_err(|e| TrainError::Corrupt(format!("decoding failed: {e}")))?;
+        let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(bytes).map_err(|e| {
+            tree_refusal(bytes)
+                .unwrap_or_else(|| TrainError::Corrupt(format!("decoding failed: {e}")))
+        })?;
         if !rest.is_empty() {
             return Err(TrainError::Corrupt(format!(
                 "{} trailing bytes",
@@ -99,7 +120,26 @@ impl FittedModel {
         Ok(match loaded.model {
             Self::Linear(m) => Self::Linear(m.validated()?),
             m @ Self::Logistic(_) => m,
+            // Tree models are validated while decoding (core's ensemble and `TreeModel::new`).
+            Self::DecisionTree(m) => Self::DecisionTree(m),
+            Self::RandomForest(m) => Self::RandomForest(m),
+            Self::ExtraTrees(m) => Self::ExtraTrees(m),
+            Self::Gbdt(m) => Self::Gbdt(m),
         })
+    }
+}
+
+/// The variant tags of the tree models (`DecisionTree` … `Gbdt`) in the encoding.
+const TREE_VARIANTS: std::ops::RangeInclusive<u32> = 2..=5;
+
+/// The validation message of a refused tree model, which the binary decoder does not keep.
+fn tree_refusal(bytes: &[u8]) -> Option<TrainError> {
+    let (_, rest) = postcard::take_from_bytes::<u32>(bytes).ok()?;
+    let (variant, rest) = postcard::take_from_bytes::<u32>(rest).ok()?;
+    if TREE_VARIANTS.contains(&variant) {
+        crate::tree::diagnose(rest)
+    } else {
+        None
     }
 }
 

@@ -10,12 +10,15 @@ use mlship_core::traits::{Estimator, FitContext};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
+use crate::forest::{ExtraTreesParams, RandomForestParams};
+use crate::gbdt::GbdtParams;
 use crate::linear::enet::{ElasticNetParams, LassoParams};
 use crate::linear::ols::LinearRegressionParams;
 use crate::linear::ridge::RidgeParams;
 use crate::logistic::LogisticParams;
 use crate::model::FittedModel;
 use crate::report::FitReport;
+use crate::tree::DecisionTreeParams;
 
 /// An estimator and its parameters, tagged by `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +34,14 @@ pub enum ModelSpec {
     ElasticNet(ElasticNetParams),
     /// Logistic regression.
     Logistic(LogisticParams),
+    /// A CART decision tree.
+    DecisionTree(DecisionTreeParams),
+    /// A random forest.
+    RandomForest(RandomForestParams),
+    /// Extremely randomised trees.
+    ExtraTrees(ExtraTreesParams),
+    /// Histogram gradient boosting.
+    Gbdt(GbdtParams),
 }
 
 /// A fitted model with its diagnostics.
@@ -51,6 +62,10 @@ impl ModelSpec {
             Self::Lasso(_) => "lasso",
             Self::ElasticNet(_) => "elastic_net",
             Self::Logistic(_) => "logistic",
+            Self::DecisionTree(_) => "decision_tree",
+            Self::RandomForest(_) => "random_forest",
+            Self::ExtraTrees(_) => "extra_trees",
+            Self::Gbdt(_) => "gbdt",
         }
     }
 
@@ -61,6 +76,10 @@ impl ModelSpec {
         "lasso",
         "elastic_net",
         "logistic",
+        "decision_tree",
+        "random_forest",
+        "extra_trees",
+        "gbdt",
     ];
 
     /// Reads a specification from JSON text.
@@ -127,6 +146,10 @@ impl ModelSpec {
             Self::Lasso(p) => Box::new(p.validate()?),
             Self::ElasticNet(p) => Box::new(p.validate()?),
             Self::Logistic(p) => Box::new(p.validate()?),
+            Self::DecisionTree(p) => Box::new(p.validate()?),
+            Self::RandomForest(p) => Box::new(p.validate()?),
+            Self::ExtraTrees(p) => Box::new(p.validate()?),
+            Self::Gbdt(p) => Box::new(p.validate()?),
         })
     }
 
@@ -156,7 +179,7 @@ impl ModelSpec {
         let linear_init = match init {
             None => None,
             Some(FittedModel::Linear(m)) => Some(m),
-            Some(_) if matches!(self, Self::Logistic(_)) => None,
+            Some(_) if matches!(self, Self::Logistic(_) | Self::Gbdt(_)) => None,
             Some(m) => return Err(wrong(m)),
         };
         let (model, report) = match self {
@@ -184,6 +207,36 @@ impl ModelSpec {
                 };
                 let (m, r) = p.validate()?.fit_report(data, ctx, init)?;
                 (FittedModel::Logistic(m), r)
+            }
+            Self::DecisionTree(p) => {
+                if let Some(m) = init {
+                    return Err(wrong(m));
+                }
+                let (m, r) = p.validate()?.fit_report(data, ctx)?;
+                (FittedModel::DecisionTree(m), r)
+            }
+            Self::RandomForest(p) => {
+                if let Some(m) = init {
+                    return Err(wrong(m));
+                }
+                let (m, r) = p.validate()?.fit_report(data, ctx)?;
+                (FittedModel::RandomForest(m), r)
+            }
+            Self::ExtraTrees(p) => {
+                if let Some(m) = init {
+                    return Err(wrong(m));
+                }
+                let (m, r) = p.validate()?.fit_report(data, ctx)?;
+                (FittedModel::ExtraTrees(m), r)
+            }
+            Self::Gbdt(p) => {
+                let init = match init {
+                    None => None,
+                    Some(FittedModel::Gbdt(m)) => Some(m),
+                    Some(m) => return Err(wrong(m)),
+                };
+                let (m, r) = p.validate()?.fit_report(data, ctx, init)?;
+                (FittedModel::Gbdt(m), r)
             }
         };
         Ok(FitOutcome { model, report })
