@@ -80,6 +80,16 @@ pub enum Command {
     /// Work with data files: profile them, convert between formats.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Register a model bundle as the next version of a named model in the registry.
+    #[command(
+        after_help = "Examples:\n  mlship register model.mlship --name churn\n  \
+                      mlship register model.mlship --name churn --tag team=risk --description \"March data\""
+    )]
+    Register(crate::registry::RegisterArgs),
+    /// The model registry: versions, aliases, promotion, rollback, audit history.
+    Registry(crate::registry::RegistryArgs),
+    /// Runs recorded by `mlship run` and `mlship train`.
+    Runs(crate::registry::RunsArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  mlship completions bash > ~/.local/share/bash-completion/completions/mlship\n  \
@@ -271,6 +281,9 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             let summary = crate::data::convert_file(&input, &output, &options)?;
             crate::render::convert(&mut out, &summary, style)
         }
+        Command::Register(args) => crate::registry::register(&mut out, &args, style),
+        Command::Registry(args) => crate::registry::registry(&mut out, args, style),
+        Command::Runs(args) => crate::registry::runs(&mut out, args, style),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mlship", &mut out);
             Ok(())

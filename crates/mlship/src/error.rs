@@ -13,6 +13,9 @@ pub enum Error {
     /// A bundle could not be read.
     #[error(transparent)]
     Bundle(#[from] mlship_core::bundle::BundleError),
+    /// A registry operation failed.
+    #[error(transparent)]
+    Registry(#[from] mlship_registry::RegistryError),
     /// The command line asks for something that cannot be done as written (exit status 2).
     #[error("{0}")]
     Usage(String),

@@ -7,12 +7,14 @@
 //!
 //! - [`data`]: reading and profiling data files.
 //! - [`inspect`]: looking inside a `*.mlship` bundle.
+//! - [`registry`]: the model registry's commands, and model URIs for every command.
 //! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
 
 pub mod cli;
 pub mod data;
 mod error;
 pub mod inspect;
+pub mod registry;
 mod render;
 
 pub use error::{Error, Result};
