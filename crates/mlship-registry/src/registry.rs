@@ -203,15 +203,22 @@ fn version_from_row(r: &Row) -> Result<(i64, VersionRecord)> {
     ))
 }
 
-/// Versions matching `cond` (over `v` and `m`), oldest first, with their tags and aliases.
+/// Versions matching `cond` (over `v` and `m`), oldest first, with their tags and aliases;
+/// without their input schema unless `with_schema` (lists stay fast on large registries).
 fn load_versions(
     db: &mut dyn Store,
     cond: &str,
     params: &[SqlValue],
+    with_schema: bool,
 ) -> Result<Vec<VersionRecord>> {
+    let cols = if with_schema {
+        VERSION_COLS.to_owned()
+    } else {
+        VERSION_COLS.replace("v.schema_json", "NULL")
+    };
     let rows = db.query(
         &format!(
-            "SELECT {VERSION_COLS} FROM versions v JOIN models m ON m.id = v.model_id \
+            "SELECT {cols} FROM versions v JOIN models m ON m.id = v.model_id \
              WHERE {cond} ORDER BY m.name, v.number"
         ),
         params,
@@ -613,7 +620,7 @@ impl Registry {
                     .ok_or_else(|| RegistryError::ModelNotFound {
                         name: name.to_owned(),
                     })?;
-            let version_list = load_versions(db, "v.model_id = ?", &[SqlValue::Int(id)])?;
+            let version_list = load_versions(db, "v.model_id = ?", &[SqlValue::Int(id)], false)?;
             Ok(ModelDetail {
                 model,
                 version_list,
@@ -625,7 +632,7 @@ impl Registry {
     pub fn versions(&mut self, name: &str) -> Result<Vec<VersionRecord>> {
         self.read(|db, _| {
             let id = model_id(db, name)?;
-            load_versions(db, "v.model_id = ?", &[SqlValue::Int(id)])
+            load_versions(db, "v.model_id = ?", &[SqlValue::Int(id)], false)
         })
     }
 
@@ -637,6 +644,7 @@ impl Registry {
                 db,
                 "v.model_id = ? AND v.number = ?",
                 &[SqlValue::Int(mid), id.version.into()],
+                true,
             )?
             .pop()
             .ok_or_else(|| RegistryError::VersionNotFound {
@@ -736,7 +744,7 @@ impl Registry {
     /// Versions matching a search query (see [`Query`]), by model and number.
     pub fn search(&mut self, query: &str) -> Result<Vec<VersionRecord>> {
         let q = Query::parse(query)?;
-        let all = self.read(|db, _| load_versions(db, "1 = 1", &[]))?;
+        let all = self.read(|db, _| load_versions(db, "1 = 1", &[], false))?;
         Ok(all.into_iter().filter(|v| q.matches(v)).collect())
     }
 

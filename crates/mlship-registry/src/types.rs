@@ -104,7 +104,8 @@ pub struct VersionRecord {
     pub params: Value,
     /// Evaluation metrics.
     pub metrics: BTreeMap<String, f64>,
-    /// The input schema, as in the manifest.
+    /// The input schema, as in the manifest; left out (`None`) of version lists and search
+    /// results, filled in when one version is read.
     pub schema: Option<Value>,
     /// The manifest's whole lineage.
     pub lineage: Value,
