@@ -125,17 +125,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         (median(times).as_secs_f64() * 1e3, n)
     };
-    let (ms, n) = time(&mut || r.models().map(|m| m.len()).unwrap_or(0));
+    let (ms, n) = time(&mut || r.models().map_or(0, |m| m.len()));
     println!("list models: {n} models, median {ms:.2} ms");
-    let (ms, n) = time(&mut || r.versions("bench").map(|v| v.len()).unwrap_or(0));
+    let (ms, n) = time(&mut || r.versions("bench").map_or(0, |v| v.len()));
     println!("list versions of one model: {n} versions, median {ms:.2} ms");
-    let (ms, n) = time(&mut || {
-        r.search("metrics.roc_auc > 0.95")
-            .map(|v| v.len())
-            .unwrap_or(0)
-    });
+    let (ms, n) = time(&mut || r.search("metrics.roc_auc > 0.95").map_or(0, |v| v.len()));
     println!("search metrics.roc_auc > 0.95 over 10,000 versions: {n} matches, median {ms:.2} ms");
-    let (ms, n) = time(&mut || r.search("bench-3 tag.x=y").map(|v| v.len()).unwrap_or(0));
+    let (ms, n) = time(&mut || r.search("bench-3 tag.x=y").map_or(0, |v| v.len()));
     println!("search by name and tag over 10,000 versions: {n} matches, median {ms:.2} ms");
     if arg.is_none() {
         let _ = std::fs::remove_dir_all(&temp);
