@@ -107,7 +107,7 @@ pub enum RegistryCommand {
     )]
     Search {
         /// The query (several arguments are joined with spaces).
-        #[arg(value_name = "QUERY", num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+        #[arg(value_name = "QUERY", num_args = 0..)]
         query: Vec<String>,
     },
     /// Compare two versions: parameters, metrics, schema, data fingerprint.
