@@ -143,6 +143,16 @@ pub enum Command {
     /// Fit a preprocessing pipeline on data, or apply a fitted one to new data.
     #[command(subcommand)]
     Preprocess(PreprocessCommand),
+    /// Register a model bundle as the next version of a named model in the registry.
+    #[command(
+        after_help = "Examples:\n  mlship register model.mlship --name churn\n  \
+                      mlship register model.mlship --name churn --tag team=risk --description \"March data\""
+    )]
+    Register(crate::registry::RegisterArgs),
+    /// The model registry: versions, aliases, promotion, rollback, audit history.
+    Registry(crate::registry::RegistryArgs),
+    /// Runs recorded by `mlship run` and `mlship train`.
+    Runs(crate::registry::RunsArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  mlship completions bash > ~/.local/share/bash-completion/completions/mlship\n  \
@@ -508,6 +518,9 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             let summary = crate::preprocess::split_file(&request)?;
             crate::render::split(&mut out, &summary, style)
         }
+        Command::Register(args) => crate::registry::register(&mut out, &args, style),
+        Command::Registry(args) => crate::registry::registry(&mut out, args, style),
+        Command::Runs(args) => crate::registry::runs(&mut out, args, style),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "mlship", &mut out);
             Ok(())

@@ -16,6 +16,9 @@ pub enum Error {
     /// An error from training a model.
     #[error(transparent)]
     Train(#[from] mlship_train::TrainError),
+    /// A registry operation failed.
+    #[error(transparent)]
+    Registry(#[from] mlship_registry::RegistryError),
     /// The command line asks for something that cannot be done as written (exit status 2).
     #[error("{0}")]
     Usage(String),

@@ -9,6 +9,7 @@
 //! - [`inspect`]: looking inside a `*.mlship` bundle.
 //! - [`model`]: training model bundles and predicting with them.
 //! - [`preprocess`]: fitting and applying pipelines, splitting data files.
+//! - [`registry`]: the model registry's commands, and model URIs for every command.
 //! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
 
 pub mod cli;
@@ -17,6 +18,7 @@ mod error;
 pub mod inspect;
 pub mod model;
 pub mod preprocess;
+pub mod registry;
 mod render;
 
 pub use error::{Error, Result};

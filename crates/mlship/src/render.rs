@@ -16,7 +16,7 @@ fn json<T: Serialize>(out: &mut impl Write, value: &T) -> Result<()> {
 }
 
 /// JSON when asked for, nothing when quiet, the report for people otherwise.
-fn emit<T: Serialize, W: Write>(
+pub(crate) fn emit<T: Serialize, W: Write>(
     out: &mut W,
     value: &T,
     style: Style,
@@ -31,7 +31,7 @@ fn emit<T: Serialize, W: Write>(
     }
 }
 
-fn bold(s: &str, style: Style) -> String {
+pub(crate) fn bold(s: &str, style: Style) -> String {
     if style.color {
         format!("\x1b[1m{s}\x1b[0m")
     } else {
@@ -85,7 +85,7 @@ fn seconds(s: f64) -> String {
 }
 
 /// Writes rows as left-aligned (text) or right-aligned (numbers) columns.
-fn table(
+pub(crate) fn table(
     out: &mut impl Write,
     header: &[&str],
     rows: &[Vec<String>],
