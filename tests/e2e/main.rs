@@ -3,5 +3,5 @@
 mod bad_input;
 mod commands;
 mod preprocess;
-mod train;
 mod registry;
+mod train;

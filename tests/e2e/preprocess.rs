@@ -28,9 +28,25 @@ fn fit_then_apply_on_the_penguins() {
         .clone();
     let summary = json(&out);
     assert_eq!(summary["task"], "multiclass");
-    assert_eq!(summary["classes"], serde_json::json!(["Adelie", "Chinstrap", "Gentoo"]));
-    let features: Vec<&str> = summary["features"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    for f in ["island=Biscoe", "island=Dream", "bill_length_mm", "sex=female", "year=2007", "bill_ratio", "log_mass"] {
+    assert_eq!(
+        summary["classes"],
+        serde_json::json!(["Adelie", "Chinstrap", "Gentoo"])
+    );
+    let features: Vec<&str> = summary["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for f in [
+        "island=Biscoe",
+        "island=Dream",
+        "bill_length_mm",
+        "sex=female",
+        "year=2007",
+        "bill_ratio",
+        "log_mass",
+    ] {
         assert!(features.contains(&f), "{f} not in {features:?}");
     }
     assert_eq!(summary["clean"]["rows_in"], 344);
@@ -45,10 +61,17 @@ fn fit_then_apply_on_the_penguins() {
         .arg(&bundle)
         .assert()
         .success()
-        .stdout(predicate::str::contains("target species: multiclass, classes Adelie, Chinstrap, Gentoo"))
+        .stdout(predicate::str::contains(
+            "target species: multiclass, classes Adelie, Chinstrap, Gentoo",
+        ))
         .stdout(predicate::str::contains("island=Dream"));
 
-    mlship().arg("inspect").arg(&bundle).assert().success().stdout(predicate::str::contains("pipeline"));
+    mlship()
+        .arg("inspect")
+        .arg(&bundle)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pipeline"));
 
     let features_csv = dir.path().join("features.csv");
     mlship()
@@ -118,7 +141,10 @@ fn bad_specs_are_refused_with_the_reason() {
         ("[scale]\nmethdo = \"robust\"\n", "methdo"),
         ("[features]\nx = \"bill_length_mm +* 2\"\n", "features.x"),
         ("[features]\nx = \"ln(wingspan)\"\n", "wingspan"),
-        ("[select]\nexclude = [\"nothing_like_this\"]\n", "matches no column"),
+        (
+            "[select]\nexclude = [\"nothing_like_this\"]\n",
+            "matches no column",
+        ),
     ] {
         std::fs::write(&spec, text).unwrap();
         mlship()
@@ -163,7 +189,17 @@ fn split_writes_disjoint_files() {
         .arg(root_file("examples/data/penguins.csv"))
         .arg("--out-dir")
         .arg(dir.path())
-        .args(["--method", "stratified", "--by", "species", "--validation", "0.1", "--seed", "7", "--json"])
+        .args([
+            "--method",
+            "stratified",
+            "--by",
+            "species",
+            "--validation",
+            "0.1",
+            "--seed",
+            "7",
+            "--json",
+        ])
         .assert()
         .success()
         .get_output()

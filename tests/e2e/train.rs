@@ -104,7 +104,11 @@ fn train_behind_a_fitted_pipeline_on_penguins() {
 #[test]
 fn invalid_parameters_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for (set, expected) in [("C=-1", "C"), ("penalty=l3", "l3"), ("nonsense=1", "nonsense")] {
+    for (set, expected) in [
+        ("C=-1", "C"),
+        ("penalty=l3", "l3"),
+        ("nonsense=1", "nonsense"),
+    ] {
         mlship()
             .args(["train", "--target", "target", "--data"])
             .arg(root_file("examples/data/breast_cancer.csv"))

@@ -39,11 +39,21 @@ fn row_path(c: &mut Criterion) {
     let fitted = Pipeline::fit(batch(10_000, 1), &spec, None).expect("fits");
     let one = batch(1, 2);
     c.bench_function("row path: 1 record × 20 columns", |b| {
-        b.iter(|| fitted.pipeline.transform_rows(black_box(one.clone())).expect("transforms"));
+        b.iter(|| {
+            fitted
+                .pipeline
+                .transform_rows(black_box(one.clone()))
+                .expect("transforms")
+        });
     });
     let many = batch(1_000, 3);
     c.bench_function("frame path: 1000 records × 20 columns", |b| {
-        b.iter(|| fitted.pipeline.transform_rows(black_box(many.clone())).expect("transforms"));
+        b.iter(|| {
+            fitted
+                .pipeline
+                .transform_rows(black_box(many.clone()))
+                .expect("transforms")
+        });
     });
 }
 

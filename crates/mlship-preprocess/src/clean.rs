@@ -95,24 +95,24 @@ impl RangeRule {
             value: v.to_string(),
             expected: "a finite number".into(),
         };
-        if let Some(m) = self.min {
-            if !m.is_finite() {
-                return Err(bad("min", m));
-            }
+        if let Some(m) = self.min
+            && !m.is_finite()
+        {
+            return Err(bad("min", m));
         }
-        if let Some(m) = self.max {
-            if !m.is_finite() {
-                return Err(bad("max", m));
-            }
+        if let Some(m) = self.max
+            && !m.is_finite()
+        {
+            return Err(bad("max", m));
         }
-        if let (Some(lo), Some(hi)) = (self.min, self.max) {
-            if lo > hi {
-                return Err(PreprocessError::Invalid {
-                    param: format!("clean.ranges of {:?}", self.column),
-                    value: format!("min {lo} > max {hi}"),
-                    expected: "min ≤ max".into(),
-                });
-            }
+        if let (Some(lo), Some(hi)) = (self.min, self.max)
+            && lo > hi
+        {
+            return Err(PreprocessError::Invalid {
+                param: format!("clean.ranges of {:?}", self.column),
+                value: format!("min {lo} > max {hi}"),
+                expected: "min ≤ max".into(),
+            });
         }
         if self.min.is_none() && self.max.is_none() {
             return Err(PreprocessError::Invalid {
@@ -172,7 +172,12 @@ pub fn apply_range(column: &mut RawColumn, rule: &RangeRule) -> usize {
 ///
 /// `target` names the target column (rows where it is missing are dropped). Returns the
 /// cleaned batch and the report.
-pub fn clean(batch: RawBatch, target: Option<&str>, spec: &CleanSpec) -> Result<(RawBatch, CleanReport)> {
+#[allow(clippy::too_many_lines)] // the cleaning steps, in order
+pub fn clean(
+    batch: RawBatch,
+    target: Option<&str>,
+    spec: &CleanSpec,
+) -> Result<(RawBatch, CleanReport)> {
     let mut report = CleanReport {
         rows_in: batch.n_rows(),
         ..CleanReport::default()
@@ -214,13 +219,13 @@ pub fn clean(batch: RawBatch, target: Option<&str>, spec: &CleanSpec) -> Result<
 
     let n_rows = columns.first().map_or(0, RawColumn::len);
     let mut keep = vec![true; n_rows];
-    if let Some(t) = target {
-        if let Some(col) = columns.iter().find(|c| c.name == t) {
-            for (row, k) in keep.iter_mut().enumerate() {
-                if !col.is_valid(row) {
-                    *k = false;
-                    report.missing_target += 1;
-                }
+    if let Some(t) = target
+        && let Some(col) = columns.iter().find(|c| c.name == t)
+    {
+        for (row, k) in keep.iter_mut().enumerate() {
+            if !col.is_valid(row) {
+                *k = false;
+                report.missing_target += 1;
             }
         }
     }
@@ -240,7 +245,10 @@ pub fn clean(batch: RawBatch, target: Option<&str>, spec: &CleanSpec) -> Result<
             match rule.action {
                 RangeAction::Drop => {
                     keep[row] = false;
-                    *report.out_of_range_dropped.entry(rule.column.clone()).or_default() += 1;
+                    *report
+                        .out_of_range_dropped
+                        .entry(rule.column.clone())
+                        .or_default() += 1;
                 }
                 RangeAction::Clip => {
                     if let Some(y) = rule.apply(*x) {
@@ -304,7 +312,9 @@ pub fn is_constant(col: &RawColumn) -> bool {
             Some(f) => {
                 let same = match &col.data {
                     ColumnData::Numeric(v) => v[f].to_bits() == v[r].to_bits(),
-                    ColumnData::Categorical { dict, codes } => dict[codes[f] as usize] == dict[codes[r] as usize],
+                    ColumnData::Categorical { dict, codes } => {
+                        dict[codes[f] as usize] == dict[codes[r] as usize]
+                    }
                     ColumnData::Boolean(v) => v[f] == v[r],
                     ColumnData::Datetime(v) => v[f] == v[r],
                 };
@@ -330,7 +340,7 @@ fn mark_duplicates(columns: &[RawColumn], keep: &mut [bool]) -> usize {
     let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(keep.len());
     let mut dropped = 0;
     for row in 0..keep.len() {
-        if !keep[row] {
+        if !keep.get(row).copied().unwrap_or(false) {
             continue;
         }
         let bucket = seen.entry(row_hash(row)).or_default();
@@ -370,20 +380,27 @@ fn canonical_bits(x: f64) -> u64 {
 }
 
 fn rows_equal(columns: &[RawColumn], a: usize, b: usize) -> bool {
-    columns.iter().all(|col| match (col.is_valid(a), col.is_valid(b)) {
-        (false, false) => true,
-        (true, true) => match &col.data {
-            ColumnData::Numeric(v) => canonical_bits(v[a]) == canonical_bits(v[b]),
-            ColumnData::Categorical { dict, codes } => dict[codes[a] as usize] == dict[codes[b] as usize],
-            ColumnData::Boolean(v) => v[a] == v[b],
-            ColumnData::Datetime(v) => v[a] == v[b],
-        },
-        _ => false,
-    })
+    columns
+        .iter()
+        .all(|col| match (col.is_valid(a), col.is_valid(b)) {
+            (false, false) => true,
+            (true, true) => match &col.data {
+                ColumnData::Numeric(v) => canonical_bits(v[a]) == canonical_bits(v[b]),
+                ColumnData::Categorical { dict, codes } => {
+                    dict[codes[a] as usize] == dict[codes[b] as usize]
+                }
+                ColumnData::Boolean(v) => v[a] == v[b],
+                ColumnData::Datetime(v) => v[a] == v[b],
+            },
+            _ => false,
+        })
 }
 
 /// Column names matching any of `patterns` (exact names, or globs with `*` and `?`).
-pub fn matching<'a>(names: impl IntoIterator<Item = &'a str>, patterns: &[String]) -> HashSet<&'a str> {
+pub fn matching<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+    patterns: &[String],
+) -> HashSet<&'a str> {
     names
         .into_iter()
         .filter(|n| patterns.iter().any(|p| glob_match(p, n)))
@@ -424,7 +441,10 @@ mod tests {
 
     fn batch() -> RawBatch {
         RawBatch::new(vec![
-            RawColumn::numeric("x", [Some(1.0), Some(1.0), Some(50.0), Some(-3.0), Some(2.0)]),
+            RawColumn::numeric(
+                "x",
+                [Some(1.0), Some(1.0), Some(50.0), Some(-3.0), Some(2.0)],
+            ),
             RawColumn::categorical("c", [Some(" a"), Some("a "), Some("B"), Some("b"), None]),
             RawColumn::numeric("k", [Some(7.0); 5]),
             RawColumn::categorical("y", [Some("p"), Some("p"), Some("q"), None, Some("q")]),
@@ -451,7 +471,10 @@ mod tests {
         assert_eq!(report.out_of_range_dropped["x"], 1); // row 2
         assert_eq!(report.duplicates, 1); // row 1 repeats row 0 once " a" and "a " are trimmed
         // Among the kept rows (0 and 4), `c` holds "a" and a null: constant too.
-        assert_eq!(report.constant_columns, vec!["c".to_owned(), "k".to_owned()]);
+        assert_eq!(
+            report.constant_columns,
+            vec!["c".to_owned(), "k".to_owned()]
+        );
         assert_eq!(report.normalised_text["c"], 3);
         assert_eq!(out.n_rows(), 2);
         assert_eq!(report.rows_out, 2);
@@ -485,7 +508,12 @@ mod tests {
             max: Some(1.0),
             ..rule
         };
-        assert!(bad.validate().unwrap_err().to_string().contains("min 3 > max 1"));
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("min 3 > max 1")
+        );
     }
 
     #[test]

@@ -203,7 +203,7 @@ pub fn batch_to_frame(batch: &RawBatch) -> Result<DataFrame> {
 /// A frame of the design matrix `x` with the given column names, and optionally one more column
 /// (such as the encoded target) at the end.
 pub fn matrix_to_frame(
-    x: ndarray::ArrayView2<'_, f64>,
+    x: &ndarray::ArrayView2<'_, f64>,
     names: &[String],
     extra: Option<(&str, &[f64])>,
 ) -> Result<DataFrame> {

@@ -21,7 +21,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use mlship_core::profile::ReferenceProfile;
 use mlship_core::schema::{ColumnKind, ColumnSpec};
-use mlship_core::{ColumnData, Dataset, FeatureInfo, FeatureKind, RawBatch, RawColumn, Schema, Task};
+use mlship_core::{
+    ColumnData, Dataset, FeatureInfo, FeatureKind, RawBatch, RawColumn, Schema, Task,
+};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
@@ -162,12 +164,22 @@ impl Work {
         match &col.data {
             ColumnData::Numeric(v) => Some(Self::Num(match &col.validity {
                 None => v.clone(),
-                Some(m) => v.iter().zip(m).map(|(&x, &ok)| if ok { x } else { f64::NAN }).collect(),
+                Some(m) => v
+                    .iter()
+                    .zip(m)
+                    .map(|(&x, &ok)| if ok { x } else { f64::NAN })
+                    .collect(),
             })),
             ColumnData::Boolean(v) => Some(Self::Num(
                 v.iter()
                     .enumerate()
-                    .map(|(r, &b)| if valid(r) { f64::from(u8::from(b)) } else { f64::NAN })
+                    .map(|(r, &b)| {
+                        if valid(r) {
+                            f64::from(u8::from(b))
+                        } else {
+                            f64::NAN
+                        }
+                    })
                     .collect(),
             )),
             ColumnData::Categorical { dict, codes } => Some(Self::Cat {
@@ -217,29 +229,41 @@ fn numeric_strategy(text: &str, fill: f64, origin: &str) -> Result<Option<Numeri
         "none" => return Ok(None),
         t if t.starts_with("constant:") => {
             let v = &t["constant:".len()..];
-            NumericImputeStrategy::Constant(v.trim().parse().map_err(|_| {
-                spec_err(origin, format!("constant fill {v:?} is not a number"))
-            })?)
+            NumericImputeStrategy::Constant(
+                v.trim().parse().map_err(|_| {
+                    spec_err(origin, format!("constant fill {v:?} is not a number"))
+                })?,
+            )
         }
         other => {
             return Err(spec_err(
                 origin,
-                format!("unknown imputation {other:?}\nhint: use mean, median, most_frequent, constant, constant:<value> or none"),
+                format!(
+                    "unknown imputation {other:?}\nhint: use mean, median, most_frequent, constant, constant:<value> or none"
+                ),
             ));
         }
     }))
 }
 
-fn categorical_strategy(text: &str, fill: &str, origin: &str) -> Result<Option<CategoricalImputeStrategy>> {
+fn categorical_strategy(
+    text: &str,
+    fill: &str,
+    origin: &str,
+) -> Result<Option<CategoricalImputeStrategy>> {
     Ok(Some(match text {
         "most_frequent" => CategoricalImputeStrategy::MostFrequent,
         "constant" => CategoricalImputeStrategy::Constant(fill.to_owned()),
         "none" => return Ok(None),
-        t if t.starts_with("constant:") => CategoricalImputeStrategy::Constant(t["constant:".len()..].to_owned()),
+        t if t.starts_with("constant:") => {
+            CategoricalImputeStrategy::Constant(t["constant:".len()..].to_owned())
+        }
         other => {
             return Err(spec_err(
                 origin,
-                format!("unknown categorical imputation {other:?}\nhint: use most_frequent, constant, constant:<level> or none"),
+                format!(
+                    "unknown categorical imputation {other:?}\nhint: use most_frequent, constant, constant:<level> or none"
+                ),
             ));
         }
     }))
@@ -261,7 +285,9 @@ fn scaler_params(method: &str, spec: &PipelineSpec, origin: &str) -> Result<Opti
         other => {
             return Err(spec_err(
                 origin,
-                format!("unknown scaling {other:?}\nhint: use standard, min_max, robust, max_abs or none"),
+                format!(
+                    "unknown scaling {other:?}\nhint: use standard, min_max, robust, max_abs or none"
+                ),
             ));
         }
     }))
@@ -274,7 +300,11 @@ pub fn default_max_output_bytes() -> u64 {
         .and_then(|m| {
             m.lines()
                 .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .and_then(|kb| kb.parse::<u64>().ok())
+                })
         })
         .map_or(16 << 30, |kb| kb * 1024);
     total / 4
@@ -286,18 +316,19 @@ impl Pipeline {
     /// # Errors
     /// A spec naming columns the data lacks, an expression that does not parse or type-check,
     /// an all-missing column, a target with one class, an output larger than the allowed size.
+    #[allow(clippy::too_many_lines)] // the steps of fitting, in order, read best in one place
     pub fn fit(batch: RawBatch, spec: &PipelineSpec, target: Option<&str>) -> Result<Fitted> {
         let target_name = target.map(str::to_owned).or_else(|| spec.target.clone());
-        if let Some(t) = &target_name {
-            if batch.column(t).is_none() {
-                return Err(spec_err(
-                    "target",
-                    format!(
-                        "no column {t:?} in the data\nhint: the columns are {}",
-                        batch.names().collect::<Vec<_>>().join(", ")
-                    ),
-                ));
-            }
+        if let Some(t) = &target_name
+            && batch.column(t).is_none()
+        {
+            return Err(spec_err(
+                "target",
+                format!(
+                    "no column {t:?} in the data\nhint: the columns are {}",
+                    batch.names().collect::<Vec<_>>().join(", ")
+                ),
+            ));
         }
         // Type overrides.
         let mut overrides = BTreeMap::new();
@@ -305,7 +336,10 @@ impl Pipeline {
             if batch.column(column).is_none() {
                 return Err(spec_err(
                     "read.types",
-                    format!("no column {column:?} in the data\nhint: the columns are {}", batch.names().collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "no column {column:?} in the data\nhint: the columns are {}",
+                        batch.names().collect::<Vec<_>>().join(", ")
+                    ),
                 ));
             }
             overrides.insert(column.clone(), ColumnType::parse(column, text)?);
@@ -313,7 +347,8 @@ impl Pipeline {
         let mut columns = batch.into_columns();
         for col in &mut columns {
             if let Some(t) = overrides.get(&col.name) {
-                let taken = std::mem::replace(col, RawColumn::new("", ColumnData::Numeric(Vec::new())));
+                let taken =
+                    std::mem::replace(col, RawColumn::new("", ColumnData::Numeric(Vec::new())));
                 *col = types::convert_column(taken, t)?;
             }
         }
@@ -328,17 +363,31 @@ impl Pipeline {
             clean::matching(names.iter().map(String::as_str), &spec.select.include)
         };
         let excluded = clean::matching(names.iter().map(String::as_str), &spec.select.exclude);
-        for p in spec.select.include.iter().chain(&spec.select.exclude).chain(&spec.select.passthrough) {
+        for p in spec
+            .select
+            .include
+            .iter()
+            .chain(&spec.select.exclude)
+            .chain(&spec.select.passthrough)
+        {
             if !names.iter().any(|n| clean::glob_match(p, n)) {
                 return Err(spec_err(
                     "select",
-                    format!("{p:?} matches no column\nhint: the columns are {}", names.join(", ")),
+                    format!(
+                        "{p:?} matches no column\nhint: the columns are {}",
+                        names.join(", ")
+                    ),
                 ));
             }
         }
         for t in &spec.select.types {
             if !["numeric", "categorical", "boolean", "datetime"].contains(&t.as_str()) {
-                return Err(spec_err("select.types", format!("unknown type {t:?}\nhint: use numeric, categorical, boolean or datetime")));
+                return Err(spec_err(
+                    "select.types",
+                    format!(
+                        "unknown type {t:?}\nhint: use numeric, categorical, boolean or datetime"
+                    ),
+                ));
             }
         }
         let mut keep: Vec<&str> = Vec::new();
@@ -352,8 +401,13 @@ impl Pipeline {
                 dropped.insert(n.to_owned(), "not in select.include".to_owned());
             } else if excluded.contains(n) {
                 dropped.insert(n.to_owned(), "in select.exclude".to_owned());
-            } else if !spec.select.types.is_empty() && !spec.select.types.iter().any(|t| t == col.data.type_name()) {
-                dropped.insert(n.to_owned(), format!("a {} column, not in select.types", col.data.type_name()));
+            } else if !spec.select.types.is_empty()
+                && !spec.select.types.iter().any(|t| t == col.data.type_name())
+            {
+                dropped.insert(
+                    n.to_owned(),
+                    format!("a {} column, not in select.types", col.data.type_name()),
+                );
             } else {
                 keep.push(n);
             }
@@ -376,7 +430,9 @@ impl Pipeline {
         let target = match &target_name {
             None => None,
             Some(t) => {
-                let col = batch.column(t).ok_or_else(|| spec_err("target", format!("column {t:?} was dropped by cleaning")))?;
+                let col = batch.column(t).ok_or_else(|| {
+                    spec_err("target", format!("column {t:?} was dropped by cleaning"))
+                })?;
                 Some(TargetInfo {
                     name: t.clone(),
                     task: infer_task(col, spec.task)?,
@@ -421,12 +477,20 @@ impl Pipeline {
                                         used[k as usize] = true;
                                     }
                                 }
-                                dict.iter().zip(used).filter(|(_, u)| *u).map(|(d, _)| d.clone()).collect()
+                                dict.iter()
+                                    .zip(used)
+                                    .filter(|(_, u)| *u)
+                                    .map(|(d, _)| d.clone())
+                                    .collect()
                             };
                             levels.sort();
-                            let method = spec.encode.columns.get(&c.name).unwrap_or(&spec.encode.method);
-                            let open = !(method == "one_hot" && spec.encode.handle_unknown == "error"
-                                || method == "ordinal" && spec.encode.handle_unknown == "error");
+                            let method = spec
+                                .encode
+                                .columns
+                                .get(&c.name)
+                                .unwrap_or(&spec.encode.method);
+                            let open = spec.encode.handle_unknown != "error"
+                                || (method != "one_hot" && method != "ordinal");
                             ColumnKind::Categorical { levels, open }
                         }
                     };
@@ -442,13 +506,22 @@ impl Pipeline {
 
         // Per-column overrides must name real inputs.
         for (section, map) in [
-            ("impute.columns", spec.impute.columns.keys().collect::<Vec<_>>()),
+            (
+                "impute.columns",
+                spec.impute.columns.keys().collect::<Vec<_>>(),
+            ),
             ("scale.columns", spec.scale.columns.keys().collect()),
             ("encode.columns", spec.encode.columns.keys().collect()),
         ] {
             for c in map {
                 if !input_names.contains(&c.as_str()) && !spec.features.contains_key(c) {
-                    return Err(spec_err(section, format!("no input column {c:?}\nhint: the inputs are {}", input_names.join(", "))));
+                    return Err(spec_err(
+                        section,
+                        format!(
+                            "no input column {c:?}\nhint: the inputs are {}",
+                            input_names.join(", ")
+                        ),
+                    ));
                 }
             }
         }
@@ -457,16 +530,23 @@ impl Pipeline {
         let mut derived = Vec::new();
         for (name, source) in &spec.features {
             if batch.column(name).is_some() {
-                return Err(spec_err(&format!("features.{name}"), format!("{name:?} is already a column of the data\nhint: choose another name")));
+                return Err(spec_err(
+                    &format!("features.{name}"),
+                    format!("{name:?} is already a column of the data\nhint: choose another name"),
+                ));
             }
-            let expr = Expr::parse(source).map_err(|e| spec_err(&format!("features.{name}"), e.to_string()))?;
+            let expr = Expr::parse(source)
+                .map_err(|e| spec_err(&format!("features.{name}"), e.to_string()))?;
             for c in expr.columns() {
                 if !input_names.contains(&c) {
                     return Err(spec_err(
                         &format!("features.{name}"),
                         format!(
                             "the expression refers to {c:?}, which is not an input column{}\nhint: the inputs are {}",
-                            dropped.get(c).map(|why| format!(" ({why})")).unwrap_or_default(),
+                            dropped
+                                .get(c)
+                                .map(|why| format!(" ({why})"))
+                                .unwrap_or_default(),
                             input_names.join(", ")
                         ),
                     ));
@@ -474,7 +554,10 @@ impl Pipeline {
             }
             expr.check(&|n| batch.column(n).map(|c| ValueType::of(&c.data)))
                 .map_err(|e| spec_err(&format!("features.{name}"), e.to_string()))?;
-            derived.push(Derived::Expr { name: name.clone(), expr });
+            derived.push(Derived::Expr {
+                name: name.clone(),
+                expr,
+            });
         }
         for d in &spec.dates {
             match batch.column(&d.column) {
@@ -482,14 +565,30 @@ impl Pipeline {
                 Some(c) => {
                     return Err(spec_err(
                         "dates",
-                        format!("column {:?} is {}, not a datetime\nhint: read it as one with read.types.{} = \"datetime:%Y-%m-%d\"", d.column, c.data.type_name(), d.column),
+                        format!(
+                            "column {:?} is {}, not a datetime\nhint: read it as one with read.types.{} = \"datetime:%Y-%m-%d\"",
+                            d.column,
+                            c.data.type_name(),
+                            d.column
+                        ),
                     ));
                 }
-                None => return Err(spec_err("dates", format!("no column {:?} in the data", d.column))),
+                None => {
+                    return Err(spec_err(
+                        "dates",
+                        format!("no column {:?} in the data", d.column),
+                    ));
+                }
             }
             for part in &d.parts {
                 if !types::DATE_PARTS.contains(&part.as_str()) {
-                    return Err(spec_err("dates", format!("unknown date part {part:?}\nhint: use one of {}", types::DATE_PARTS.join(", "))));
+                    return Err(spec_err(
+                        "dates",
+                        format!(
+                            "unknown date part {part:?}\nhint: use one of {}",
+                            types::DATE_PARTS.join(", ")
+                        ),
+                    ));
                 }
                 derived.push(Derived::DatePart {
                     name: format!("{}_{part}", d.column),
@@ -523,7 +622,12 @@ impl Pipeline {
         let inputs_batch = batch.select(&input_names)?;
         // The reference profile is sketched while the steps are fitted.
         let (profile, fitted) = rayon::join(
-            || -> Result<ReferenceProfile> { Ok(ReferenceProfile::of(&batch.select(&profile_cols)?, spec.seed)?) },
+            || -> Result<ReferenceProfile> {
+                Ok(ReferenceProfile::of(
+                    &batch.select(&profile_cols)?,
+                    spec.seed,
+                )?)
+            },
             || -> Result<Array2<f64>> {
                 let works = pipeline.work_columns(&inputs_batch)?;
                 pipeline.fit_plans(&works, y.as_ref())?;
@@ -531,7 +635,10 @@ impl Pipeline {
             },
         );
         let (profile, x) = (profile?, fitted?);
-        let task = pipeline.target.as_ref().map_or(Task::Regression, |t| t.task.clone());
+        let task = pipeline
+            .target
+            .as_ref()
+            .map_or(Task::Regression, |t| t.task.clone());
         let mut train = Dataset::new(x, pipeline.features.clone(), task)?;
         if let Some(y) = y {
             train = train.with_target(y)?;
@@ -579,7 +686,9 @@ impl Pipeline {
                     Derived::Expr { name, expr } if name == column => {
                         return expr.columns().into_iter().map(str::to_owned).collect();
                     }
-                    Derived::DatePart { name, column: c, .. } if name == column => return vec![c.clone()],
+                    Derived::DatePart {
+                        name, column: c, ..
+                    } if name == column => return vec![c.clone()],
                     _ => {}
                 }
             }
@@ -587,10 +696,21 @@ impl Pipeline {
         };
         for plan in &self.plans {
             let (column, width) = match plan {
-                Plan::Numeric { column, indicator, bins, .. } => {
-                    (column, bins.as_ref().map_or(1, KBins::output_width) + usize::from(*indicator))
-                }
-                Plan::Categorical { column, indicator, encoder, .. } => (column, encoder_width(encoder) + usize::from(*indicator)),
+                Plan::Numeric {
+                    column,
+                    indicator,
+                    bins,
+                    ..
+                } => (
+                    column,
+                    bins.as_ref().map_or(1, KBins::output_width) + usize::from(*indicator),
+                ),
+                Plan::Categorical {
+                    column,
+                    indicator,
+                    encoder,
+                    ..
+                } => (column, encoder_width(encoder) + usize::from(*indicator)),
             };
             for _ in 0..width {
                 out.push(sources_of(column));
@@ -620,7 +740,10 @@ impl Pipeline {
     /// A missing column, a wrong type, a non-finite number, an unseen category under the
     /// `error` policy (each naming the column and the first offending row), an unknown class.
     pub fn transform(&self, batch: RawBatch) -> Result<Dataset> {
-        let target_col = self.target.as_ref().and_then(|t| batch.column(&t.name).cloned());
+        let target_col = self
+            .target
+            .as_ref()
+            .and_then(|t| batch.column(&t.name).cloned());
         let inputs = self.prepare(batch)?;
         let y = match (&target_col, &self.target) {
             (Some(col), Some(_)) => Some(self.encode_target(col)?),
@@ -628,7 +751,10 @@ impl Pipeline {
         };
         let works = self.work_columns(&inputs)?;
         let x = self.assemble(&works, None, false)?;
-        let task = self.target.as_ref().map_or(Task::Regression, |t| t.task.clone());
+        let task = self
+            .target
+            .as_ref()
+            .map_or(Task::Regression, |t| t.task.clone());
         let mut ds = Dataset::new(x, self.features.clone(), task)?;
         if let Some(y) = y {
             ds = ds.with_target(y)?;
@@ -647,7 +773,11 @@ impl Pipeline {
     /// Keeps the schema's columns in schema order, applies type overrides and checks the result.
     fn prepare(&self, batch: RawBatch) -> Result<RawBatch> {
         let n_rows = batch.n_rows();
-        let mut by_name: BTreeMap<String, RawColumn> = batch.into_columns().into_iter().map(|c| (c.name.clone(), c)).collect();
+        let mut by_name: BTreeMap<String, RawColumn> = batch
+            .into_columns()
+            .into_iter()
+            .map(|c| (c.name.clone(), c))
+            .collect();
         let mut columns = Vec::with_capacity(self.schema.columns.len());
         for spec in &self.schema.columns {
             let Some(mut col) = by_name.remove(&spec.name) else {
@@ -661,24 +791,44 @@ impl Pipeline {
                 col = types::convert_column(col, &t)?;
             }
             if let ColumnKind::Categorical { .. } = spec.kind {
-                clean::normalise_column(&mut col, self.spec.clean.trim_strings, self.spec.clean.lowercase);
+                clean::normalise_column(
+                    &mut col,
+                    self.spec.clean.trim_strings,
+                    self.spec.clean.lowercase,
+                );
             }
             columns.push(col);
         }
-        let batch = if columns.is_empty() { RawBatch::empty(n_rows) } else { RawBatch::new(columns)? };
-        self.schema.validate(&batch).map_err(mlship_core::Error::from)?;
+        let batch = if columns.is_empty() {
+            RawBatch::empty(n_rows)
+        } else {
+            RawBatch::new(columns)?
+        };
+        self.schema
+            .validate(&batch)
+            .map_err(mlship_core::Error::from)?;
         Ok(batch)
     }
 
     /// Range rules, derived features, and the conversion of every feature column to working
     /// values, in plan order (inputs, then derived features).
     fn work_columns(&self, inputs: &RawBatch) -> Result<Vec<(String, Work)>> {
-        let rules: BTreeMap<&str, &RangeRule> = self.spec.clean.ranges.iter().map(|r| (r.column.as_str(), r)).collect();
+        let rules: BTreeMap<&str, &RangeRule> = self
+            .spec
+            .clean
+            .ranges
+            .iter()
+            .map(|r| (r.column.as_str(), r))
+            .collect();
         let mut cols: Vec<RawColumn> = inputs.columns().to_vec();
         for col in &mut cols {
             if let Some(rule) = rules.get(col.name.as_str()) {
                 let predict_rule = RangeRule {
-                    action: if rule.action == RangeAction::Null { RangeAction::Null } else { RangeAction::Clip },
+                    action: if rule.action == RangeAction::Null {
+                        RangeAction::Null
+                    } else {
+                        RangeAction::Clip
+                    },
                     ..(*rule).clone()
                 };
                 clean::apply_range(col, &predict_rule);
@@ -692,15 +842,31 @@ impl Pipeline {
                     .eval(name, n_rows, &|n: &str| cols.iter().find(|c| c.name == n))
                     .map_err(|e| spec_err(&format!("features.{name}"), e.to_string()))?,
                 Derived::DatePart { name, column, part } => {
-                    let src = cols.iter().find(|c| &c.name == column).ok_or_else(|| spec_err("dates", format!("no column {column:?}")))?;
+                    let src = cols
+                        .iter()
+                        .find(|c| &c.name == column)
+                        .ok_or_else(|| spec_err("dates", format!("no column {column:?}")))?;
                     let ColumnData::Datetime(t) = &src.data else {
-                        return Err(spec_err("dates", format!("column {column:?} is not a datetime")));
+                        return Err(spec_err(
+                            "dates",
+                            format!("column {column:?} is not a datetime"),
+                        ));
                     };
-                    let values = t.iter().enumerate().map(|(r, &us)| if src.is_valid(r) { types::date_part(part, us) } else { None });
+                    let values = t.iter().enumerate().map(|(r, &us)| {
+                        if src.is_valid(r) {
+                            types::date_part(part, us)
+                        } else {
+                            None
+                        }
+                    });
                     RawColumn::numeric(name.clone(), values)
                 }
             };
-            out.push((col.name.clone(), Work::from_column(&col).ok_or_else(|| spec_err("features", "a feature evaluated to a datetime"))?));
+            out.push((
+                col.name.clone(),
+                Work::from_column(&col)
+                    .ok_or_else(|| spec_err("features", "a feature evaluated to a datetime"))?,
+            ));
         }
         let mut inputs_work: Vec<(String, Work)> = Vec::with_capacity(cols.len());
         for col in &cols {
@@ -715,14 +881,19 @@ impl Pipeline {
     /// Class indices (classification) or values (regression) of a target column.
     pub fn encode_target(&self, col: &RawColumn) -> Result<Array1<f64>> {
         let Some(target) = &self.target else {
-            return Err(spec_err("target", "the pipeline was fitted without a target"));
+            return Err(spec_err(
+                "target",
+                "the pipeline was fitted without a target",
+            ));
         };
         let mut y = Vec::with_capacity(col.len());
         for r in 0..col.len() {
             if !col.is_valid(r) {
                 return Err(PreprocessError::Column {
                     column: col.name.clone(),
-                    detail: format!("row {r}: the target is missing\nhint: drop rows without a target before evaluating"),
+                    detail: format!(
+                        "row {r}: the target is missing\nhint: drop rows without a target before evaluating"
+                    ),
                 });
             }
             let v = match (&target.task, &col.data) {
@@ -736,15 +907,22 @@ impl Pipeline {
                 (Task::Regression, other) => {
                     return Err(PreprocessError::Column {
                         column: col.name.clone(),
-                        detail: format!("the regression target must be numeric, found {}", other.type_name()),
+                        detail: format!(
+                            "the regression target must be numeric, found {}",
+                            other.type_name()
+                        ),
                     });
                 }
                 (task, _) => {
                     let label = label_of(col, r);
-                    task.class_index(&label).ok_or_else(|| PreprocessError::Column {
-                        column: col.name.clone(),
-                        detail: format!("row {r}: class {label:?} was not seen at fit (classes: {})", task.classes().join(", ")),
-                    })? as f64
+                    task.class_index(&label)
+                        .ok_or_else(|| PreprocessError::Column {
+                            column: col.name.clone(),
+                            detail: format!(
+                                "row {r}: class {label:?} was not seen at fit (classes: {})",
+                                task.classes().join(", ")
+                            ),
+                        })? as f64
                 }
             };
             y.push(v);
@@ -752,10 +930,15 @@ impl Pipeline {
         Ok(Array1::from(y))
     }
 
+    #[allow(clippy::too_many_lines)] // one branch per feature kind, then polynomial terms
     fn fit_plans(&mut self, works: &[(String, Work)], y: Option<&Array1<f64>>) -> Result<()> {
         let spec = self.spec.clone();
         let passthrough = &spec.select.passthrough;
-        let binned: BTreeMap<&str, &crate::spec::BinSpec> = spec.bins.iter().flat_map(|b| b.columns.iter().map(move |c| (c.as_str(), b))).collect();
+        let binned: BTreeMap<&str, &crate::spec::BinSpec> = spec
+            .bins
+            .iter()
+            .flat_map(|b| b.columns.iter().map(move |c| (c.as_str(), b)))
+            .collect();
         for b in &spec.bins {
             for c in &b.columns {
                 if !works.iter().any(|(n, _)| n == c) {
@@ -768,7 +951,9 @@ impl Pipeline {
         for (name, work) in works {
             let missing = match work {
                 Work::Num(v) => v.iter().filter(|x| x.is_nan()).count(),
-                Work::Cat { valid, .. } => valid.as_ref().map_or(0, |v| v.iter().filter(|ok| !**ok).count()),
+                Work::Cat { valid, .. } => valid
+                    .as_ref()
+                    .map_or(0, |v| v.iter().filter(|ok| !**ok).count()),
             };
             if missing > 0 {
                 self.report.missing.insert(name.clone(), missing);
@@ -780,9 +965,16 @@ impl Pipeline {
                     let strategy = if is_pass {
                         None
                     } else {
-                        numeric_strategy(impute_text.unwrap_or(&spec.impute.numeric), spec.impute.numeric_fill, "impute")?
+                        numeric_strategy(
+                            impute_text.unwrap_or(&spec.impute.numeric),
+                            spec.impute.numeric_fill,
+                            "impute",
+                        )?
                     };
-                    let impute = strategy.map(|s| NumericImputer::fit(name, values, s)).transpose().map_err(transform_err)?;
+                    let impute = strategy
+                        .map(|s| NumericImputer::fit(name, values, s))
+                        .transpose()
+                        .map_err(transform_err)?;
                     let indicator = spec.impute.add_indicator && missing > 0 && impute.is_some();
                     let imputed: Vec<f64> = match &impute {
                         Some(i) => values.iter().map(|&x| i.apply(x)).collect(),
@@ -794,15 +986,32 @@ impl Pipeline {
                             strategy: match b.strategy.as_str() {
                                 "uniform" => BinStrategy::Uniform,
                                 "quantile" => BinStrategy::Quantile,
-                                o => return Err(spec_err("bins", format!("unknown strategy {o:?}\nhint: use uniform or quantile"))),
+                                o => {
+                                    return Err(spec_err(
+                                        "bins",
+                                        format!(
+                                            "unknown strategy {o:?}\nhint: use uniform or quantile"
+                                        ),
+                                    ));
+                                }
                             },
                             encode: match b.encode.as_str() {
                                 "ordinal" => BinEncode::Ordinal,
                                 "one_hot" => BinEncode::OneHot,
-                                o => return Err(spec_err("bins", format!("unknown encoding {o:?}\nhint: use ordinal or one_hot"))),
+                                o => {
+                                    return Err(spec_err(
+                                        "bins",
+                                        format!(
+                                            "unknown encoding {o:?}\nhint: use ordinal or one_hot"
+                                        ),
+                                    ));
+                                }
                             },
                         };
-                        (Some(KBins::fit(name, &imputed, params).map_err(transform_err)?), None)
+                        (
+                            Some(KBins::fit(name, &imputed, params).map_err(transform_err)?),
+                            None,
+                        )
                     } else if is_pass {
                         (None, None)
                     } else {
@@ -824,7 +1033,13 @@ impl Pipeline {
                     if indicator {
                         features.push(FeatureInfo::numeric(format!("{name}_missing")));
                     }
-                    plans.push(Plan::Numeric { column: name.clone(), impute, indicator, bins, scaler });
+                    plans.push(Plan::Numeric {
+                        column: name.clone(),
+                        impute,
+                        indicator,
+                        bins,
+                        scaler,
+                    });
                 }
                 Work::Cat { .. } => {
                     let levels = work.levels();
@@ -833,7 +1048,10 @@ impl Pipeline {
                         &spec.impute.categorical_fill,
                         "impute",
                     )?;
-                    let impute = strategy.map(|s| CategoricalImputer::fit(name, &levels, &s)).transpose().map_err(transform_err)?;
+                    let impute = strategy
+                        .map(|s| CategoricalImputer::fit(name, &levels, &s))
+                        .transpose()
+                        .map_err(transform_err)?;
                     let indicator = spec.impute.add_indicator && missing > 0 && impute.is_some();
                     let imputed: Vec<Option<&str>> = match &impute {
                         Some(i) => levels.iter().map(|&l| Some(i.apply(l))).collect(),
@@ -842,21 +1060,38 @@ impl Pipeline {
                     let method = spec.encode.columns.get(name).unwrap_or(&spec.encode.method);
                     let encoder = self.fit_encoder(name, method, &imputed, y)?;
                     match &encoder {
-                        Encoder::OneHot(e) => features.extend(e.names(name).into_iter().map(FeatureInfo::numeric)),
+                        Encoder::OneHot(e) => {
+                            features.extend(e.names(name).into_iter().map(FeatureInfo::numeric));
+                        }
                         Encoder::Ordinal(_) => features.push(FeatureInfo::numeric(name.clone())),
                         Encoder::Native(e) => features.push(FeatureInfo {
                             name: name.clone(),
-                            kind: FeatureKind::Categorical { n_levels: e.categories.len() as u32 },
+                            kind: FeatureKind::Categorical {
+                                n_levels: e.categories.len() as u32,
+                            },
                         }),
                         Encoder::Target(e) => {
-                            let classes = self.target.as_ref().map(|t| t.task.classes().to_vec()).unwrap_or_default();
-                            features.extend(e.names(name, &classes).into_iter().map(FeatureInfo::numeric));
+                            let classes = self
+                                .target
+                                .as_ref()
+                                .map(|t| t.task.classes().to_vec())
+                                .unwrap_or_default();
+                            features.extend(
+                                e.names(name, &classes)
+                                    .into_iter()
+                                    .map(FeatureInfo::numeric),
+                            );
                         }
                     }
                     if indicator {
                         features.push(FeatureInfo::numeric(format!("{name}_missing")));
                     }
-                    plans.push(Plan::Categorical { column: name.clone(), impute, indicator, encoder });
+                    plans.push(Plan::Categorical {
+                        column: name.clone(),
+                        impute,
+                        indicator,
+                        encoder,
+                    });
                 }
             }
         }
@@ -874,11 +1109,19 @@ impl Pipeline {
                 }
                 let poly = Polynomial::fit(
                     inputs.len(),
-                    PolynomialParams { degree: p.degree as usize, interaction_only: p.interaction_only, include_bias: false },
+                    PolynomialParams {
+                        degree: p.degree as usize,
+                        interaction_only: p.interaction_only,
+                        include_bias: false,
+                    },
                 )
                 .map_err(transform_err)?;
-                let kept: Vec<usize> = (0..poly.output_width()).filter(|&k| poly.terms[k].len() >= 2).collect();
-                let names = poly.names(&p.columns.iter().map(String::as_str).collect::<Vec<_>>()).map_err(transform_err)?;
+                let kept: Vec<usize> = (0..poly.output_width())
+                    .filter(|&k| poly.terms[k].len() >= 2)
+                    .collect();
+                let names = poly
+                    .names(&p.columns.iter().map(String::as_str).collect::<Vec<_>>())
+                    .map_err(transform_err)?;
                 // Imputed inputs, row-major, to fit the term scalers.
                 let n = works.first().map_or(0, |(_, w)| match w {
                     Work::Num(v) => v.len(),
@@ -890,7 +1133,9 @@ impl Pipeline {
                         let (_, w) = &works[i];
                         let Work::Num(v) = w else { return Vec::new() };
                         match &plans[i] {
-                            Plan::Numeric { impute: Some(imp), .. } => v.iter().map(|&x| imp.apply(x)).collect(),
+                            Plan::Numeric {
+                                impute: Some(imp), ..
+                            } => v.iter().map(|&x| imp.apply(x)).collect(),
                             _ => v.clone(),
                         }
                     })
@@ -910,10 +1155,20 @@ impl Pipeline {
                 let mut scalers = Vec::with_capacity(kept.len());
                 for (t, &k) in kept.iter().enumerate() {
                     let params = scaler_params(&spec.scale.method, &spec, "scale")?;
-                    scalers.push(params.map(|pp| Scaler::fit(&names[k], &term_cols[t], pp)).transpose().map_err(transform_err)?);
+                    scalers.push(
+                        params
+                            .map(|pp| Scaler::fit(&names[k], &term_cols[t], pp))
+                            .transpose()
+                            .map_err(transform_err)?,
+                    );
                     features.push(FeatureInfo::numeric(names[k].clone()));
                 }
-                Some(PolyPlan { inputs, poly, kept, scalers })
+                Some(PolyPlan {
+                    inputs,
+                    poly,
+                    kept,
+                    scalers,
+                })
             }
         };
         self.plans = plans;
@@ -923,7 +1178,13 @@ impl Pipeline {
         Ok(())
     }
 
-    fn fit_encoder(&self, name: &str, method: &str, levels: &[Option<&str>], y: Option<&Array1<f64>>) -> Result<Encoder> {
+    fn fit_encoder(
+        &self,
+        name: &str,
+        method: &str,
+        levels: &[Option<&str>],
+        y: Option<&Array1<f64>>,
+    ) -> Result<Encoder> {
         let e = &self.spec.encode;
         match method {
             "one_hot" => {
@@ -932,18 +1193,38 @@ impl Pipeline {
                         "none" => DropPolicy::None,
                         "first" => DropPolicy::First,
                         "if_binary" => DropPolicy::IfBinary,
-                        o => return Err(spec_err("encode.drop", format!("unknown value {o:?}\nhint: use none, first or if_binary"))),
+                        o => {
+                            return Err(spec_err(
+                                "encode.drop",
+                                format!("unknown value {o:?}\nhint: use none, first or if_binary"),
+                            ));
+                        }
                     },
-                    min_frequency: e.min_frequency.map(|f| if f >= 1.0 { MinFrequency::Count(f as usize) } else { MinFrequency::Fraction(f) }),
+                    min_frequency: e.min_frequency.map(|f| {
+                        if f >= 1.0 {
+                            MinFrequency::Count(f as usize)
+                        } else {
+                            MinFrequency::Fraction(f)
+                        }
+                    }),
                     max_categories: e.max_categories,
                     handle_unknown: match e.handle_unknown.as_str() {
                         "error" => OneHotUnknown::Error,
                         "ignore" => OneHotUnknown::Ignore,
                         "infrequent" => OneHotUnknown::Infrequent,
-                        o => return Err(spec_err("encode.handle_unknown", format!("unknown value {o:?}\nhint: use error, ignore or infrequent"))),
+                        o => {
+                            return Err(spec_err(
+                                "encode.handle_unknown",
+                                format!(
+                                    "unknown value {o:?}\nhint: use error, ignore or infrequent"
+                                ),
+                            ));
+                        }
                     },
                 };
-                Ok(Encoder::OneHot(OneHot::fit(name, levels, &params).map_err(transform_err)?))
+                Ok(Encoder::OneHot(
+                    OneHot::fit(name, levels, &params).map_err(transform_err)?,
+                ))
             }
             "ordinal" | "native" => {
                 let params = OrdinalParams {
@@ -955,22 +1236,41 @@ impl Pipeline {
                     ..OrdinalParams::default()
                 };
                 let enc = Ordinal::fit(name, levels, params).map_err(transform_err)?;
-                Ok(if method == "native" { Encoder::Native(enc) } else { Encoder::Ordinal(enc) })
+                Ok(if method == "native" {
+                    Encoder::Native(enc)
+                } else {
+                    Encoder::Ordinal(enc)
+                })
             }
             "target" => {
                 let (Some(y), Some(t)) = (y, &self.target) else {
-                    return Err(spec_err("encode", format!("target encoding of {name:?} needs a target column")));
+                    return Err(spec_err(
+                        "encode",
+                        format!("target encoding of {name:?} needs a target column"),
+                    ));
                 };
                 let target_type = match &t.task {
                     Task::Regression => TargetType::Continuous,
                     Task::Binary { .. } => TargetType::Binary,
                     Task::Multiclass { classes } => TargetType::Multiclass(classes.len()),
                 };
-                let params = TargetParams { target_type, smooth: e.smooth.map_or(Smooth::Auto, Smooth::Value) };
-                let ys = y.as_slice().ok_or_else(|| spec_err("target", "target not contiguous"))?;
-                Ok(Encoder::Target(TargetEncoder::fit(name, levels, ys, params).map_err(transform_err)?))
+                let params = TargetParams {
+                    target_type,
+                    smooth: e.smooth.map_or(Smooth::Auto, Smooth::Value),
+                };
+                let ys = y
+                    .as_slice()
+                    .ok_or_else(|| spec_err("target", "target not contiguous"))?;
+                Ok(Encoder::Target(
+                    TargetEncoder::fit(name, levels, ys, params).map_err(transform_err)?,
+                ))
             }
-            o => Err(spec_err("encode", format!("unknown encoding {o:?} for {name:?}\nhint: use one_hot, ordinal, target or native"))),
+            o => Err(spec_err(
+                "encode",
+                format!(
+                    "unknown encoding {o:?} for {name:?}\nhint: use one_hot, ordinal, target or native"
+                ),
+            )),
         }
     }
 
@@ -979,8 +1279,14 @@ impl Pipeline {
             Work::Num(v) => v.len(),
             Work::Cat { codes, .. } => codes.len(),
         }) as u64;
-        let bytes = n.saturating_mul(self.features.len() as u64).saturating_mul(8);
-        let limit = self.spec.output.max_output_bytes.unwrap_or_else(default_max_output_bytes);
+        let bytes = n
+            .saturating_mul(self.features.len() as u64)
+            .saturating_mul(8);
+        let limit = self
+            .spec
+            .output
+            .max_output_bytes
+            .unwrap_or_else(default_max_output_bytes);
         if bytes <= limit {
             return Ok(());
         }
@@ -988,11 +1294,15 @@ impl Pipeline {
             .plans
             .iter()
             .filter_map(|p| match p {
-                Plan::Categorical { column, encoder, .. } => Some((encoder_width(encoder), column)),
+                Plan::Categorical {
+                    column, encoder, ..
+                } => Some((encoder_width(encoder), column)),
                 Plan::Numeric { .. } => None,
             })
             .max();
-        let culprit = widest.map_or_else(String::new, |(w, c)| format!("; the widest is {c:?} with {w} one-hot columns"));
+        let culprit = widest.map_or_else(String::new, |(w, c)| {
+            format!("; the widest is {c:?} with {w} one-hot columns")
+        });
         Err(PreprocessError::Spec {
             origin: "output".into(),
             detail: format!(
@@ -1006,18 +1316,35 @@ impl Pipeline {
 
     /// Fills the design matrix. `y` is given only when fitting: target-encoded columns are then
     /// cross-fitted over seeded folds.
-    fn assemble(&self, works: &[(String, Work)], y: Option<&Array1<f64>>, fitting: bool) -> Result<Array2<f64>> {
+    #[allow(clippy::too_many_lines)] // one branch per feature kind, then polynomial terms
+    fn assemble(
+        &self,
+        works: &[(String, Work)],
+        y: Option<&Array1<f64>>,
+        fitting: bool,
+    ) -> Result<Array2<f64>> {
         let n = works.first().map_or(0, |(_, w)| match w {
             Work::Num(v) => v.len(),
             Work::Cat { codes, .. } => codes.len(),
         });
         let width = self.features.len();
         let mut x = Array2::<f64>::zeros((n, width));
-        let data = x.as_slice_mut().ok_or_else(|| spec_err("output", "matrix not contiguous"))?;
+        let data = x
+            .as_slice_mut()
+            .ok_or_else(|| spec_err("output", "matrix not contiguous"))?;
         let mut offset = 0;
         for (plan, (name, work)) in self.plans.iter().zip(works) {
             match (plan, work) {
-                (Plan::Numeric { impute, indicator, bins, scaler, .. }, Work::Num(values)) => {
+                (
+                    Plan::Numeric {
+                        impute,
+                        indicator,
+                        bins,
+                        scaler,
+                        ..
+                    },
+                    Work::Num(values),
+                ) => {
                     let w = bins.as_ref().map_or(1, KBins::output_width);
                     for (r, &raw) in values.iter().enumerate() {
                         let v = impute.as_ref().map_or(raw, |i| i.apply(raw));
@@ -1033,7 +1360,15 @@ impl Pipeline {
                     }
                     offset += w + usize::from(*indicator);
                 }
-                (Plan::Categorical { impute, indicator, encoder, .. }, Work::Cat { dict, codes, valid }) => {
+                (
+                    Plan::Categorical {
+                        impute,
+                        indicator,
+                        encoder,
+                        ..
+                    },
+                    Work::Cat { dict, codes, valid },
+                ) => {
                     let w = encoder_width(encoder);
                     // Per dictionary entry (and for a missing value), the encoded outputs once.
                     let encode_level = |level: Option<&str>| -> Result<Vec<f64>, TransformError> {
@@ -1049,7 +1384,8 @@ impl Pipeline {
                         }
                         Ok(out)
                     };
-                    let per_entry: Vec<Result<Vec<f64>, TransformError>> = dict.iter().map(|s| encode_level(Some(s))).collect();
+                    let per_entry: Vec<Result<Vec<f64>, TransformError>> =
+                        dict.iter().map(|s| encode_level(Some(s))).collect();
                     let per_null = valid.as_ref().map(|_| encode_level(None));
                     let cross = match (encoder, y, fitting) {
                         (Encoder::Target(_), Some(y), true) => Some(self.cross_fit(name, work, y)?),
@@ -1061,7 +1397,11 @@ impl Pipeline {
                         if let Some(c) = &cross {
                             row.copy_from_slice(&c[r * w..(r + 1) * w]);
                         } else {
-                            let enc = if is_null { per_null.as_ref().expect("a mask exists") } else { &per_entry[codes[r] as usize] };
+                            let enc = if is_null {
+                                per_null.as_ref().expect("a mask exists")
+                            } else {
+                                &per_entry[codes[r] as usize]
+                            };
                             match enc {
                                 Ok(v) => row.copy_from_slice(v),
                                 Err(e) => return Err(with_row(e.clone(), r)),
@@ -1073,7 +1413,12 @@ impl Pipeline {
                     }
                     offset += w + usize::from(*indicator);
                 }
-                _ => return Err(spec_err("pipeline", format!("feature {name:?} changed kind since fit"))),
+                _ => {
+                    return Err(spec_err(
+                        "pipeline",
+                        format!("feature {name:?} changed kind since fit"),
+                    ));
+                }
             }
         }
         if let Some(p) = &self.poly {
@@ -1081,14 +1426,18 @@ impl Pipeline {
             let mut terms = vec![0.0; p.poly.output_width()];
             for r in 0..n {
                 for (j, &i) in p.inputs.iter().enumerate() {
-                    let (Plan::Numeric { impute, .. }, (_, Work::Num(v))) = (&self.plans[i], &works[i]) else {
+                    let (Plan::Numeric { impute, .. }, (_, Work::Num(v))) =
+                        (&self.plans[i], &works[i])
+                    else {
                         return Err(spec_err("polynomial", "input is not numeric"));
                     };
                     row[j] = impute.as_ref().map_or(v[r], |imp| imp.apply(v[r]));
                 }
                 p.poly.apply(&row, &mut terms).map_err(transform_err)?;
                 for (t, &k) in p.kept.iter().enumerate() {
-                    data[r * width + offset + t] = p.scalers[t].as_ref().map_or(terms[k], |s| s.apply(terms[k]));
+                    data[r * width + offset + t] = p.scalers[t]
+                        .as_ref()
+                        .map_or(terms[k], |s| s.apply(terms[k]));
                 }
             }
         }
@@ -1098,10 +1447,16 @@ impl Pipeline {
     /// Cross-fitted target encodings of the training rows: seeded folds, stratified by class
     /// for classification (as scikit-learn's `TargetEncoder.fit_transform`).
     fn cross_fit(&self, name: &str, work: &Work, y: &Array1<f64>) -> Result<Vec<f64>> {
-        let Some(Plan::Categorical { impute, encoder: Encoder::Target(enc), .. }) =
-            self.plans.iter().find(|p| plan_column(p) == name)
+        let Some(Plan::Categorical {
+            impute,
+            encoder: Encoder::Target(enc),
+            ..
+        }) = self.plans.iter().find(|p| plan_column(p) == name)
         else {
-            return Err(spec_err("encode", format!("{name:?} is not target-encoded")));
+            return Err(spec_err(
+                "encode",
+                format!("{name:?} is not target-encoded"),
+            ));
         };
         let levels: Vec<Option<&str>> = work
             .levels()
@@ -1115,8 +1470,14 @@ impl Pipeline {
         let k = self.spec.encode.folds.max(2).min(n.max(2));
         let mut rng = mlship_core::rng::Rng::derive(self.spec.seed, 0x7461_7267);
         let mut folds = vec![0usize; n];
-        let ys = y.as_slice().ok_or_else(|| spec_err("target", "target not contiguous"))?;
-        if self.target.as_ref().is_some_and(|t| t.task.is_classification()) {
+        let ys = y
+            .as_slice()
+            .ok_or_else(|| spec_err("target", "target not contiguous"))?;
+        if self
+            .target
+            .as_ref()
+            .is_some_and(|t| t.task.is_classification())
+        {
             let n_classes = self.target.as_ref().map_or(0, |t| t.task.n_classes());
             let mut next = 0usize;
             for c in 0..n_classes {
@@ -1136,7 +1497,8 @@ impl Pipeline {
             target_type: enc.target_type,
             smooth: self.spec.encode.smooth.map_or(Smooth::Auto, Smooth::Value),
         };
-        let (_, encoded) = TargetEncoder::fit_transform(name, &levels, ys, &folds, params).map_err(transform_err)?;
+        let (_, encoded) = TargetEncoder::fit_transform(name, &levels, ys, &folds, params)
+            .map_err(transform_err)?;
         Ok(encoded)
     }
 
@@ -1147,14 +1509,33 @@ impl Pipeline {
 
     /// Reads a pipeline written by [`Pipeline::to_bytes`], re-parsing every expression.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let p: Self = serde_json::from_slice(bytes)
-            .map_err(|e| spec_err("pipeline section", format!("unreadable: {e}\nhint: the bundle may be corrupt or from a newer mlship")))?;
-        let width: usize = p.plans.iter().map(|pl| match pl {
-            Plan::Numeric { indicator, bins, .. } => bins.as_ref().map_or(1, KBins::output_width) + usize::from(*indicator),
-            Plan::Categorical { indicator, encoder, .. } => encoder_width(encoder) + usize::from(*indicator),
-        }).sum::<usize>() + p.poly.as_ref().map_or(0, |q| q.kept.len());
+        let p: Self = serde_json::from_slice(bytes).map_err(|e| {
+            spec_err(
+                "pipeline section",
+                format!("unreadable: {e}\nhint: the bundle may be corrupt or from a newer mlship"),
+            )
+        })?;
+        let width: usize = p
+            .plans
+            .iter()
+            .map(|pl| match pl {
+                Plan::Numeric {
+                    indicator, bins, ..
+                } => bins.as_ref().map_or(1, KBins::output_width) + usize::from(*indicator),
+                Plan::Categorical {
+                    indicator, encoder, ..
+                } => encoder_width(encoder) + usize::from(*indicator),
+            })
+            .sum::<usize>()
+            + p.poly.as_ref().map_or(0, |q| q.kept.len());
         if width != p.features.len() {
-            return Err(spec_err("pipeline section", format!("{} features declared but the steps produce {width}", p.features.len())));
+            return Err(spec_err(
+                "pipeline section",
+                format!(
+                    "{} features declared but the steps produce {width}",
+                    p.features.len()
+                ),
+            ));
         }
         Ok(p)
     }
@@ -1198,7 +1579,10 @@ fn infer_task(col: &RawColumn, kind: TaskKind) -> Result<Task> {
         let ColumnData::Numeric(v) = &col.data else {
             return Err(PreprocessError::Column {
                 column: col.name.clone(),
-                detail: format!("a regression target must be numeric, but this column is {}\nhint: set task = \"classification\"", col.data.type_name()),
+                detail: format!(
+                    "a regression target must be numeric, but this column is {}\nhint: set task = \"classification\"",
+                    col.data.type_name()
+                ),
             });
         };
         if let Some(r) = (0..v.len()).find(|&r| col.is_valid(r) && !v[r].is_finite()) {
@@ -1209,7 +1593,10 @@ fn infer_task(col: &RawColumn, kind: TaskKind) -> Result<Task> {
         }
         return Ok(Task::Regression);
     }
-    let mut labels: Vec<String> = (0..col.len()).filter(|&r| col.is_valid(r)).map(|r| label_of(col, r)).collect();
+    let mut labels: Vec<String> = (0..col.len())
+        .filter(|&r| col.is_valid(r))
+        .map(|r| label_of(col, r))
+        .collect();
     labels.sort_unstable();
     labels.dedup();
     Task::classification(labels).map_err(|e| PreprocessError::Column {

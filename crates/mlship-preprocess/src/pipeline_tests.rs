@@ -7,15 +7,64 @@ fn penguins() -> RawBatch {
     RawBatch::new(vec![
         RawColumn::categorical(
             "species",
-            [Some("Adelie"), Some("Gentoo"), Some("Adelie"), Some("Chinstrap"), Some("Gentoo"), None, Some("Adelie")],
+            [
+                Some("Adelie"),
+                Some("Gentoo"),
+                Some("Adelie"),
+                Some("Chinstrap"),
+                Some("Gentoo"),
+                None,
+                Some("Adelie"),
+            ],
         ),
         RawColumn::categorical(
             "island",
-            [Some("Torgersen"), Some("Biscoe"), Some(" Dream"), Some("Dream"), Some("Biscoe"), Some("Dream"), None],
+            [
+                Some("Torgersen"),
+                Some("Biscoe"),
+                Some(" Dream"),
+                Some("Dream"),
+                Some("Biscoe"),
+                Some("Dream"),
+                None,
+            ],
         ),
-        RawColumn::numeric("bill", [Some(39.1), Some(46.1), None, Some(46.5), Some(50.0), Some(40.0), Some(38.6)]),
-        RawColumn::numeric("mass", [Some(3750.0), Some(4500.0), Some(3800.0), None, Some(5700.0), Some(3900.0), Some(3650.0)]),
-        RawColumn::boolean("tagged", [Some(true), Some(false), Some(false), Some(true), None, Some(true), Some(false)]),
+        RawColumn::numeric(
+            "bill",
+            [
+                Some(39.1),
+                Some(46.1),
+                None,
+                Some(46.5),
+                Some(50.0),
+                Some(40.0),
+                Some(38.6),
+            ],
+        ),
+        RawColumn::numeric(
+            "mass",
+            [
+                Some(3750.0),
+                Some(4500.0),
+                Some(3800.0),
+                None,
+                Some(5700.0),
+                Some(3900.0),
+                Some(3650.0),
+            ],
+        ),
+        RawColumn::boolean(
+            "tagged",
+            [
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(true),
+                None,
+                Some(true),
+                Some(false),
+            ],
+        ),
         RawColumn::numeric("const", [Some(1.0); 7]),
     ])
     .unwrap()
@@ -23,7 +72,8 @@ fn penguins() -> RawBatch {
 
 fn spec() -> PipelineSpec {
     let mut s = PipelineSpec::default();
-    s.features.insert("ratio".into(), "bill / mass * 1000".into());
+    s.features
+        .insert("ratio".into(), "bill / mass * 1000".into());
     s.impute.add_indicator = true;
     s
 }
@@ -31,7 +81,12 @@ fn spec() -> PipelineSpec {
 #[test]
 fn fit_names_features_and_reports_cleaning() {
     let f = Pipeline::fit(penguins(), &spec(), Some("species")).unwrap();
-    let names: Vec<&str> = f.pipeline.features().iter().map(|f| f.name.as_str()).collect();
+    let names: Vec<&str> = f
+        .pipeline
+        .features()
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     assert_eq!(
         names,
         [
@@ -57,7 +112,10 @@ fn fit_names_features_and_reports_cleaning() {
     assert_eq!(f.train.n_rows(), 6);
     let task = f.pipeline.target().unwrap().task.clone();
     assert_eq!(task.classes(), ["Adelie", "Chinstrap", "Gentoo"]);
-    assert_eq!(f.train.y().unwrap().to_vec(), vec![0.0, 2.0, 0.0, 1.0, 2.0, 0.0]);
+    assert_eq!(
+        f.train.y().unwrap().to_vec(),
+        vec![0.0, 2.0, 0.0, 1.0, 2.0, 0.0]
+    );
     // " Dream" was trimmed into "Dream".
     assert_eq!(f.train.x()[[2, 1]], 1.0);
     // Standard scaling: each scaled column has mean 0.
@@ -70,12 +128,18 @@ fn fit_names_features_and_reports_cleaning() {
 fn transform_matches_fit_and_rows_match_frames() {
     let f = Pipeline::fit(penguins(), &spec(), Some("species")).unwrap();
     let clean_rows: Vec<usize> = vec![0, 1, 2, 3, 4, 6];
-    let again = f.pipeline.transform(penguins().take(&clean_rows).unwrap()).unwrap();
+    let again = f
+        .pipeline
+        .transform(penguins().take(&clean_rows).unwrap())
+        .unwrap();
     assert_eq!(again.x(), f.train.x());
     assert_eq!(again.y(), f.train.y());
     let whole = f.pipeline.transform_rows(penguins()).unwrap();
     for r in 0..7 {
-        let one = f.pipeline.transform_rows(penguins().take(&[r]).unwrap()).unwrap();
+        let one = f
+            .pipeline
+            .transform_rows(penguins().take(&[r]).unwrap())
+            .unwrap();
         for (a, b) in one.row(0).iter().zip(whole.row(r)) {
             assert_eq!(a.to_bits(), b.to_bits(), "row {r}");
         }
@@ -85,8 +149,17 @@ fn transform_matches_fit_and_rows_match_frames() {
 #[test]
 fn bundle_round_trip_transforms_identically() {
     let mut s = spec();
-    s.bins.push(BinSpec { columns: vec!["mass".into()], n_bins: 3, strategy: "uniform".into(), encode: "one_hot".into() });
-    s.polynomial = Some(PolynomialSpec { columns: vec!["bill".into(), "ratio".into()], degree: 2, interaction_only: false });
+    s.bins.push(BinSpec {
+        columns: vec!["mass".into()],
+        n_bins: 3,
+        strategy: "uniform".into(),
+        encode: "one_hot".into(),
+    });
+    s.polynomial = Some(PolynomialSpec {
+        columns: vec!["bill".into(), "ratio".into()],
+        degree: 2,
+        interaction_only: false,
+    });
     s.encode.columns.insert("island".into(), "target".into());
     let f = Pipeline::fit(penguins(), &s, Some("species")).unwrap();
     let bytes = f.pipeline.to_bytes().unwrap();
@@ -116,7 +189,10 @@ fn bad_input_names_the_column_and_row() {
     ])
     .unwrap();
     let e = f.pipeline.transform_rows(unseen).unwrap_err().to_string();
-    assert!(e.contains("island") && e.contains("row 1") && e.contains("Atlantis"), "{e}");
+    assert!(
+        e.contains("island") && e.contains("row 1") && e.contains("Atlantis"),
+        "{e}"
+    );
 
     let missing = penguins().select(&["island", "bill", "tagged"]).unwrap();
     let e = f.pipeline.transform_rows(missing).unwrap_err().to_string();
@@ -129,7 +205,11 @@ fn bad_input_names_the_column_and_row() {
         RawColumn::boolean("tagged", [Some(true)]),
     ])
     .unwrap();
-    let e = f.pipeline.transform_rows(wrong_type).unwrap_err().to_string();
+    let e = f
+        .pipeline
+        .transform_rows(wrong_type)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("mass") && e.contains("numeric"), "{e}");
 
     let nan = RawBatch::new(vec![
@@ -142,14 +222,24 @@ fn bad_input_names_the_column_and_row() {
     let e = f.pipeline.transform_rows(nan).unwrap_err().to_string();
     assert!(e.contains("bill"), "{e}");
 
-    let unknown_class = RawBatch::new(vec![RawColumn::categorical("species", [Some("Emperor")])]).unwrap();
-    let e = f.pipeline.encode_target(&unknown_class.columns()[0]).unwrap_err().to_string();
+    let unknown_class =
+        RawBatch::new(vec![RawColumn::categorical("species", [Some("Emperor")])]).unwrap();
+    let e = f
+        .pipeline
+        .encode_target(&unknown_class.columns()[0])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("Emperor") && e.contains("row 0"), "{e}");
 }
 
 #[test]
 fn bad_specs_are_refused_at_fit() {
-    let fit = |s: &PipelineSpec| Pipeline::fit(penguins(), s, Some("species")).map(|_| ()).unwrap_err().to_string();
+    let fit = |s: &PipelineSpec| {
+        Pipeline::fit(penguins(), s, Some("species"))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
     let mut s = PipelineSpec::default();
     s.features.insert("x".into(), "bill +* 2".into());
     let e = fit(&s);
@@ -164,14 +254,18 @@ fn bad_specs_are_refused_at_fit() {
     let mut s = PipelineSpec::default();
     s.scale.method = "zscore".into();
     assert!(fit(&s).contains("unknown scaling"));
-    let e = Pipeline::fit(penguins(), &PipelineSpec::default(), Some("target")).unwrap_err().to_string();
+    let e = Pipeline::fit(penguins(), &PipelineSpec::default(), Some("target"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("\"target\"") && e.contains("species"), "{e}");
     // An all-missing column that is not dropped as constant cannot be imputed.
     let mut s = PipelineSpec::default();
     s.clean.drop_constant = false;
     let mut b = penguins().into_columns();
     b.push(RawColumn::numeric("empty", [None; 7]));
-    let e = Pipeline::fit(RawBatch::new(b).unwrap(), &s, Some("species")).unwrap_err().to_string();
+    let e = Pipeline::fit(RawBatch::new(b).unwrap(), &s, Some("species"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("empty") && e.contains("missing"), "{e}");
 }
 
@@ -179,7 +273,9 @@ fn bad_specs_are_refused_at_fit() {
 fn oversized_output_is_refused_before_allocating() {
     let mut s = PipelineSpec::default();
     s.output.max_output_bytes = Some(100);
-    let e = Pipeline::fit(penguins(), &s, Some("species")).unwrap_err().to_string();
+    let e = Pipeline::fit(penguins(), &s, Some("species"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("island") && e.contains("max_categories"), "{e}");
 }
 
@@ -190,13 +286,20 @@ fn one_class_target_is_refused() {
         RawColumn::numeric("x", [Some(1.0), Some(2.0)]),
     ])
     .unwrap();
-    let e = Pipeline::fit(b, &PipelineSpec::default(), Some("y")).unwrap_err().to_string();
+    let e = Pipeline::fit(b, &PipelineSpec::default(), Some("y"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("two classes"), "{e}");
 }
 
 fn arb_row() -> impl Strategy<Value = (Option<String>, Option<f64>, Option<f64>, Option<bool>)> {
     (
-        prop::option::of(prop::sample::select(vec!["Biscoe".to_owned(), "Dream".to_owned(), "Torgersen".to_owned(), "Mars".to_owned()])),
+        prop::option::of(prop::sample::select(vec![
+            "Biscoe".to_owned(),
+            "Dream".to_owned(),
+            "Torgersen".to_owned(),
+            "Mars".to_owned(),
+        ])),
         prop::option::of(-1e6f64..1e6),
         prop::option::of(0.0f64..1e4),
         prop::option::of(any::<bool>()),

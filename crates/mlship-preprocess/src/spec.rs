@@ -117,6 +117,7 @@ pub struct SelectSpec {
 }
 
 /// Cleaning applied to the training data.
+#[allow(clippy::struct_excessive_bools)] // independent switches of a TOML section
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CleanSpec {
@@ -188,7 +189,9 @@ pub struct DateSpec {
 }
 
 fn default_date_parts() -> Vec<String> {
-    ["year", "month", "day", "weekday"].map(String::from).to_vec()
+    ["year", "month", "day", "weekday"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// Missing-value imputation.

@@ -88,7 +88,11 @@ pub struct SplitIndices {
 /// # Errors
 /// Shares outside `[0, 1)` or adding up to 1 or more, a key whose length is not `n_rows`, or a
 /// split that would leave the training set empty.
-pub fn split_rows(n_rows: usize, key: SplitKey<'_>, options: &SplitOptions) -> Result<SplitIndices> {
+pub fn split_rows(
+    n_rows: usize,
+    key: SplitKey<'_>,
+    options: &SplitOptions,
+) -> Result<SplitIndices> {
     for (name, value) in [("test", options.test), ("validation", options.validation)] {
         if !(0.0..1.0).contains(&value) {
             return Err(PreprocessError::Invalid {
@@ -334,7 +338,8 @@ mod tests {
         let e = split_rows(3, SplitKey::Stratified(&[0, 1]), &SplitOptions::default()).unwrap_err();
         assert!(e.to_string().contains("2 values for 3 rows"), "{e}");
         // One group holding every row cannot leave a training set.
-        let e = split_rows(4, SplitKey::Group(&[1, 1, 1, 1]), &SplitOptions::default()).unwrap_err();
+        let e =
+            split_rows(4, SplitKey::Group(&[1, 1, 1, 1]), &SplitOptions::default()).unwrap_err();
         assert!(e.to_string().contains("no rows to train"), "{e}");
     }
 

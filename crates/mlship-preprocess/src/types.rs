@@ -44,19 +44,23 @@ impl ColumnType {
             other => Err(PreprocessError::Invalid {
                 param: format!("read.types.{column}"),
                 value: format!("{other:?}"),
-                expected: "numeric, categorical, boolean or datetime:<format> (such as datetime:%Y-%m-%d)"
-                    .into(),
+                expected:
+                    "numeric, categorical, boolean or datetime:<format> (such as datetime:%Y-%m-%d)"
+                        .into(),
             }),
         }
     }
 }
 
 /// Converts `column` to `to`; the error names the column and the first row that does not convert.
+#[allow(clippy::too_many_lines)] // one arm per pair of types
 pub fn convert_column(column: RawColumn, to: &ColumnType) -> Result<RawColumn> {
     let name = column.name.clone();
     let fail = |row: usize, value: &str, what: &str| PreprocessError::Column {
         column: name.clone(),
-        detail: format!("row {row}: {value:?} is not {what}\nhint: fix the value, or change read.types"),
+        detail: format!(
+            "row {row}: {value:?} is not {what}\nhint: fix the value, or change read.types"
+        ),
     };
     let n = column.len();
     let valid = |r: usize| column.validity.as_ref().is_none_or(|v| v[r]);
@@ -66,7 +70,8 @@ pub fn convert_column(column: RawColumn, to: &ColumnType) -> Result<RawColumn> {
         | (ColumnData::Boolean(_), ColumnType::Boolean)
         | (ColumnData::Datetime(_), ColumnType::Datetime(_)) => return Ok(column),
         (ColumnData::Categorical { dict, codes }, ColumnType::Numeric) => {
-            let parsed: Vec<Option<f64>> = dict.iter().map(|s| s.trim().parse::<f64>().ok()).collect();
+            let parsed: Vec<Option<f64>> =
+                dict.iter().map(|s| s.trim().parse::<f64>().ok()).collect();
             let mut out = Vec::with_capacity(n);
             for (r, &c) in codes.iter().enumerate() {
                 if !valid(r) {
@@ -90,13 +95,22 @@ pub fn convert_column(column: RawColumn, to: &ColumnType) -> Result<RawColumn> {
                 }
                 match parsed[c as usize] {
                     Some(b) => out.push(b),
-                    None => return Err(fail(r, &dict[c as usize], "a boolean (true/false, yes/no, 1/0)")),
+                    None => {
+                        return Err(fail(
+                            r,
+                            &dict[c as usize],
+                            "a boolean (true/false, yes/no, 1/0)",
+                        ));
+                    }
                 }
             }
             ColumnData::Boolean(out)
         }
         (ColumnData::Categorical { dict, codes }, ColumnType::Datetime(format)) => {
-            let parsed: Vec<Option<i64>> = dict.iter().map(|s| parse_datetime(format, s.trim()).ok()).collect();
+            let parsed: Vec<Option<i64>> = dict
+                .iter()
+                .map(|s| parse_datetime(format, s.trim()).ok())
+                .collect();
             let mut out = Vec::with_capacity(n);
             for (r, &c) in codes.iter().enumerate() {
                 if !valid(r) {
@@ -105,14 +119,25 @@ pub fn convert_column(column: RawColumn, to: &ColumnType) -> Result<RawColumn> {
                 }
                 match parsed[c as usize] {
                     Some(t) => out.push(t),
-                    None => return Err(fail(r, &dict[c as usize], &format!("a date in the format {format}"))),
+                    None => {
+                        return Err(fail(
+                            r,
+                            &dict[c as usize],
+                            &format!("a date in the format {format}"),
+                        ));
+                    }
                 }
             }
             ColumnData::Datetime(out)
         }
         (ColumnData::Numeric(v), ColumnType::Categorical) => {
-            let texts: Vec<Option<String>> = (0..n).map(|r| valid(r).then(|| format_number(v[r]))).collect();
-            return Ok(RawColumn::categorical(name.clone(), texts.iter().map(Option::as_deref)));
+            let texts: Vec<Option<String>> = (0..n)
+                .map(|r| valid(r).then(|| format_number(v[r])))
+                .collect();
+            return Ok(RawColumn::categorical(
+                name.clone(),
+                texts.iter().map(Option::as_deref),
+            ));
         }
         (ColumnData::Boolean(v), ColumnType::Categorical) => {
             let texts: Vec<Option<&str>> = (0..n)
@@ -194,7 +219,8 @@ fn validate_format(format: &str) -> Result<(), String> {
 /// Parses `text` in a `strftime`-style `format` (`%Y %m %d %H %M %S %f`, other characters
 /// literal) into microseconds since the Unix epoch, UTC.
 pub fn parse_datetime(format: &str, text: &str) -> Result<i64, String> {
-    let (mut year, mut month, mut day, mut hour, mut minute, mut second, mut micros) = (1970i64, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
+    let (mut year, mut month, mut day, mut hour, mut minute, mut second, mut micros) =
+        (1970i64, 1u32, 1u32, 0u32, 0u32, 0u32, 0u32);
     let t = text.as_bytes();
     let mut pos = 0usize;
     let mut chars = format.chars();
@@ -228,7 +254,11 @@ pub fn parse_datetime(format: &str, text: &str) -> Result<i64, String> {
                 Some('S') => second = number(&mut pos, 2)?.0 as u32,
                 Some('f') => {
                     let (v, digits) = number(&mut pos, 9)?;
-                    let scaled = if digits <= 6 { v * 10i64.pow(6 - digits as u32) } else { v / 10i64.pow(digits as u32 - 6) };
+                    let scaled = if digits <= 6 {
+                        v * 10i64.pow(6 - digits as u32)
+                    } else {
+                        v / 10i64.pow(digits as u32 - 6)
+                    };
                     micros = scaled as u32;
                 }
                 Some('%') => {
@@ -237,7 +267,12 @@ pub fn parse_datetime(format: &str, text: &str) -> Result<i64, String> {
                     }
                     pos += 1;
                 }
-                other => return Err(format!("unsupported directive %{}", other.map(String::from).unwrap_or_default())),
+                other => {
+                    return Err(format!(
+                        "unsupported directive %{}",
+                        other.map(String::from).unwrap_or_default()
+                    ));
+                }
             }
         } else {
             let mut buf = [0u8; 4];
@@ -251,11 +286,21 @@ pub fn parse_datetime(format: &str, text: &str) -> Result<i64, String> {
     if pos != t.len() {
         return Err(format!("unexpected text after position {pos} of {text:?}"));
     }
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(format!("{text:?} is not a valid date and time"));
     }
     let days = days_from_civil(year, month, day);
-    Ok(((days * 24 + i64::from(hour)) * 60 + i64::from(minute)) * 60_000_000 + i64::from(second) * 1_000_000 + i64::from(micros))
+    Ok(
+        ((days * 24 + i64::from(hour)) * 60 + i64::from(minute)) * 60_000_000
+            + i64::from(second) * 1_000_000
+            + i64::from(micros),
+    )
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -298,7 +343,16 @@ pub fn date_part(part: &str, micros: i64) -> Option<f64> {
 }
 
 /// The date parts [`date_part`] knows.
-pub const DATE_PARTS: &[&str] = &["year", "month", "day", "weekday", "hour", "minute", "dayofyear", "epoch_days"];
+pub const DATE_PARTS: &[&str] = &[
+    "year",
+    "month",
+    "day",
+    "weekday",
+    "hour",
+    "minute",
+    "dayofyear",
+    "epoch_days",
+];
 
 #[cfg(test)]
 mod tests {
@@ -306,7 +360,10 @@ mod tests {
 
     #[test]
     fn parses_dates_and_times() {
-        assert_eq!(parse_datetime("%Y-%m-%d", "1970-01-02").unwrap(), 86_400_000_000);
+        assert_eq!(
+            parse_datetime("%Y-%m-%d", "1970-01-02").unwrap(),
+            86_400_000_000
+        );
         let t = parse_datetime("%Y-%m-%d %H:%M:%S.%f", "2024-02-29 13:45:10.25").unwrap();
         assert_eq!(date_part("year", t), Some(2024.0));
         assert_eq!(date_part("month", t), Some(2.0));
@@ -319,7 +376,10 @@ mod tests {
         assert!(parse_datetime("%Y-%m-%d", "2023-02-29").is_err());
         assert!(parse_datetime("%Y-%m-%d", "2023-02-01x").is_err());
         assert!(parse_datetime("%d/%m/%Y", "2023-02-01").is_err());
-        assert_eq!(parse_datetime("%d/%m/%Y", "01/02/2023").unwrap(), parse_datetime("%Y-%m-%d", "2023-02-01").unwrap());
+        assert_eq!(
+            parse_datetime("%d/%m/%Y", "01/02/2023").unwrap(),
+            parse_datetime("%Y-%m-%d", "2023-02-01").unwrap()
+        );
         assert_eq!(days_from_civil(1969, 12, 31), -1);
     }
 
@@ -330,12 +390,22 @@ mod tests {
         assert_eq!(out.data, ColumnData::Numeric(vec![1.5, 0.0, 2.0]));
         assert!(!out.is_valid(1));
         let c = RawColumn::categorical("n", [Some("1.5"), Some("x")]);
-        let e = convert_column(c, &ColumnType::Numeric).unwrap_err().to_string();
-        assert!(e.contains("\"n\"") && e.contains("row 1") && e.contains("\"x\""), "{e}");
+        let e = convert_column(c, &ColumnType::Numeric)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"n\"") && e.contains("row 1") && e.contains("\"x\""),
+            "{e}"
+        );
         let y = RawColumn::numeric("year", [Some(2007.0), Some(2008.0)]);
         let out = convert_column(y, &ColumnType::Categorical).unwrap();
         assert_eq!(out.value(0), mlship_core::batch::RawValue::Str("2007"));
         assert!(ColumnType::parse("d", "datetime:%Q").is_err());
-        assert!(ColumnType::parse("d", "text").unwrap_err().to_string().contains("read.types.d"));
+        assert!(
+            ColumnType::parse("d", "text")
+                .unwrap_err()
+                .to_string()
+                .contains("read.types.d")
+        );
     }
 }

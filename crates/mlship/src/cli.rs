@@ -417,6 +417,7 @@ fn explain_read(path: &std::path::Path, options: &mlship_preprocess::ReadOptions
 }
 
 /// Runs one parsed command.
+#[allow(clippy::too_many_lines)] // one arm per command
 pub fn run(command: Command, style: Style) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
@@ -479,7 +480,8 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             spec,
             out: output,
         }) => {
-            let summary = crate::preprocess::fit(&data, spec.as_deref(), target.as_deref(), &output)?;
+            let summary =
+                crate::preprocess::fit(&data, spec.as_deref(), target.as_deref(), &output)?;
             crate::render::pipeline_fit(&mut out, &summary, style)
         }
         Command::Preprocess(PreprocessCommand::Apply {
@@ -512,7 +514,11 @@ pub fn run(command: Command, style: Style) -> Result<()> {
                     SplitMethodArg::Time => mlship_preprocess::split::SplitMethod::Time,
                 },
                 by: by.as_deref(),
-                options: mlship_preprocess::split::SplitOptions { test, validation, seed },
+                options: mlship_preprocess::split::SplitOptions {
+                    test,
+                    validation,
+                    seed,
+                },
                 read: options,
             };
             let summary = crate::preprocess::split_file(&request)?;

@@ -45,7 +45,11 @@ impl BundlePredictor {
             return Err(Error::Usage(format!(
                 "{} is a {} bundle, not a model\nhint: train one with `mlship train`",
                 path.display(),
-                if manifest.kind.is_empty() { "foreign" } else { &manifest.kind }
+                if manifest.kind.is_empty() {
+                    "foreign"
+                } else {
+                    &manifest.kind
+                }
             )));
         }
         let section = envelope.section_required("model")?;
@@ -56,13 +60,19 @@ impl BundlePredictor {
                 section.version
             ))));
         }
-        let model = FittedModel::from_bytes(&section.bytes)
-            .map_err(|e| mlship_core::Error::invalid_data(format!("{}: the model section is invalid: {e}", path.display())))?;
+        let model = FittedModel::from_bytes(&section.bytes).map_err(|e| {
+            mlship_core::Error::invalid_data(format!(
+                "{}: the model section is invalid: {e}",
+                path.display()
+            ))
+        })?;
         let (pipeline, _) = load_pipeline(path)?;
-        let task = pipeline
-            .target()
-            .map(|t| t.task.clone())
-            .ok_or_else(|| mlship_core::Error::invalid_data(format!("{}: the pipeline has no target", path.display())))?;
+        let task = pipeline.target().map(|t| t.task.clone()).ok_or_else(|| {
+            mlship_core::Error::invalid_data(format!(
+                "{}: the pipeline has no target",
+                path.display()
+            ))
+        })?;
         let n = pipeline.features().len();
         let m = model.as_model();
         if m.n_features() != n || m.task() != &task {
@@ -145,7 +155,9 @@ pub fn parse_sets(sets: &[String]) -> Result<ParamSet> {
     let mut params = ParamSet::new();
     for s in sets {
         let Some((k, v)) = s.split_once('=') else {
-            return Err(Error::Usage(format!("invalid --set {s:?}: expected KEY=VALUE, such as C=0.5")));
+            return Err(Error::Usage(format!(
+                "invalid --set {s:?}: expected KEY=VALUE, such as C=0.5"
+            )));
         };
         let (k, v) = (k.trim(), v.trim());
         let value = if v == "true" || v == "false" {
@@ -207,6 +219,7 @@ pub struct TrainSummary {
 }
 
 /// Trains a model and writes the bundle.
+#[allow(clippy::too_many_lines)] // pipeline, fit, metrics and bundle, in order
 pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
     let params = parse_sets(req.sets)?;
     let model_spec = ModelSpec::from_params(req.estimator, &params).map_err(|e| {
@@ -215,6 +228,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
             ModelSpec::KINDS.join(", ")
         ))
     })?;
+    #[allow(clippy::single_match_else)] // two ways to get a fitted pipeline, side by side
     let (fitted, sections, pipeline_spec) = match req.pipeline {
         Some(path) => {
             let (pipeline, profile) = load_pipeline(path)?;
@@ -224,20 +238,23 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
                     path.display()
                 )));
             };
-            if let Some(t) = req.target {
-                if t != target.name {
-                    return Err(Error::Usage(format!(
-                        "--target {t:?} differs from the pipeline's target {:?}",
-                        target.name
-                    )));
-                }
+            if let Some(t) = req.target
+                && t != target.name
+            {
+                return Err(Error::Usage(format!(
+                    "--target {t:?} differs from the pipeline's target {:?}",
+                    target.name
+                )));
             }
             let options = read_options(pipeline.spec())?;
             let batch = read_batch(req.data, &options)?;
             let fingerprint = mlship_core::fingerprint::fingerprint(&batch);
             let train = pipeline.transform(batch)?;
             let profile = profile.ok_or_else(|| {
-                mlship_core::Error::invalid_data(format!("{}: the bundle has no profile section", path.display()))
+                mlship_core::Error::invalid_data(format!(
+                    "{}: the bundle has no profile section",
+                    path.display()
+                ))
             })?;
             let spec = pipeline.spec().clone();
             let fitted = Fitted {
@@ -251,7 +268,9 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
         None => {
             let spec = read_spec(req.spec)?;
             if req.target.is_none() && spec.target.is_none() {
-                return Err(Error::Usage("name the target column with --target COLUMN".into()));
+                return Err(Error::Usage(
+                    "name the target column with --target COLUMN".into(),
+                ));
             }
             let options = read_options(&spec)?;
             let batch = read_batch(req.data, &options)?;
@@ -305,8 +324,14 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
         experiment: Some(format!("mlship train --estimator {}", req.estimator)),
         ..Lineage::default()
     };
-    manifest.tags.insert("fit_seconds".into(), format!("{fit_seconds:.3}"));
-    sections.push(Section::new("model", MODEL_SECTION_VERSION, outcome.model.to_bytes()?));
+    manifest
+        .tags
+        .insert("fit_seconds".into(), format!("{fit_seconds:.3}"));
+    sections.push(Section::new(
+        "model",
+        MODEL_SECTION_VERSION,
+        outcome.model.to_bytes()?,
+    ));
     let mut envelope = Envelope::new(manifest.to_json());
     envelope.sections = sections;
     envelope.write_atomic(req.out)?;
@@ -348,13 +373,20 @@ pub fn training_metrics(model: &FittedModel, data: &Dataset) -> Result<BTreeMap<
     let pred = m.predict(data.x())?.to_vec();
     let w = data.weights().map(|w| w.to_vec());
     let w = w.as_deref();
-    let ev = |e: mlship_evaluate::EvaluateError| Error::Core(mlship_core::Error::Other(e.to_string()));
+    let ev =
+        |e: mlship_evaluate::EvaluateError| Error::Core(mlship_core::Error::Other(e.to_string()));
     if data.task().is_classification() {
         let proba = m.predict_proba(data.x())?;
         let k = proba.ncols();
         let flat: Vec<f64> = proba.iter().copied().collect();
-        out.insert("accuracy".into(), mx::accuracy_score(&y, &pred, w, true).map_err(ev)?);
-        out.insert("log_loss".into(), mx::log_loss(&y, &flat, k, w, true).map_err(ev)?);
+        out.insert(
+            "accuracy".into(),
+            mx::accuracy_score(&y, &pred, w, true).map_err(ev)?,
+        );
+        out.insert(
+            "log_loss".into(),
+            mx::log_loss(&y, &flat, k, w, true).map_err(ev)?,
+        );
         if k == 2 {
             let pos: Vec<f64> = proba.column(1).to_vec();
             let auc = mx::roc_auc_score(&y, &pos, w).map_err(ev)?;
@@ -364,8 +396,14 @@ pub fn training_metrics(model: &FittedModel, data: &Dataset) -> Result<BTreeMap<
         }
     } else {
         out.insert("r2".into(), mx::r2_score(&y, &pred, w).map_err(ev)?);
-        out.insert("rmse".into(), mx::root_mean_squared_error(&y, &pred, w).map_err(ev)?);
-        out.insert("mae".into(), mx::mean_absolute_error(&y, &pred, w).map_err(ev)?);
+        out.insert(
+            "rmse".into(),
+            mx::root_mean_squared_error(&y, &pred, w).map_err(ev)?,
+        );
+        out.insert(
+            "mae".into(),
+            mx::mean_absolute_error(&y, &pred, w).map_err(ev)?,
+        );
     }
     Ok(out)
 }
@@ -394,16 +432,27 @@ pub fn predict(model_path: &Path, data: &Path, out: &Path, proba: bool) -> Resul
     let mut names = vec!["prediction".to_owned()];
     let mut columns: Vec<mlship_core::RawColumn> = Vec::new();
     match &p.labels {
-        Some(labels) => columns.push(mlship_core::RawColumn::categorical("prediction", labels.iter().map(|s| Some(s.as_str())))),
-        None => columns.push(mlship_core::RawColumn::numeric("prediction", p.values.iter().map(|&v| Some(v)))),
+        Some(labels) => columns.push(mlship_core::RawColumn::categorical(
+            "prediction",
+            labels.iter().map(|s| Some(s.as_str())),
+        )),
+        None => columns.push(mlship_core::RawColumn::numeric(
+            "prediction",
+            p.values.iter().map(|&v| Some(v)),
+        )),
     }
     if proba {
         let Some(probs) = &p.probabilities else {
-            return Err(Error::Usage("--proba needs a classifier; this model is a regression".into()));
+            return Err(Error::Usage(
+                "--proba needs a classifier; this model is a regression".into(),
+            ));
         };
         for (j, class) in predictor.task.classes().iter().enumerate() {
             let name = format!("proba_{class}");
-            columns.push(mlship_core::RawColumn::numeric(name.clone(), probs.column(j).iter().map(|&v| Some(v))));
+            columns.push(mlship_core::RawColumn::numeric(
+                name.clone(),
+                probs.column(j).iter().map(|&v| Some(v)),
+            ));
             names.push(name);
         }
     }

@@ -29,7 +29,8 @@ pub fn read_spec(path: Option<&Path>) -> Result<PipelineSpec> {
     match path {
         None => Ok(PipelineSpec::default()),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| mlship_core::Error::io("reading", p, e))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| mlship_core::Error::io("reading", p, e))?;
             Ok(PipelineSpec::from_toml(&text, &p.display().to_string())?)
         }
     }
@@ -40,7 +41,11 @@ pub fn read_options(spec: &PipelineSpec) -> Result<ReadOptions> {
     let separator = match spec.read.separator {
         None => None,
         Some(c) if c.is_ascii() => Some(c as u8),
-        Some(c) => return Err(Error::Usage(format!("invalid read.separator {c:?}: expected one ASCII character"))),
+        Some(c) => {
+            return Err(Error::Usage(format!(
+                "invalid read.separator {c:?}: expected one ASCII character"
+            )));
+        }
     };
     Ok(ReadOptions {
         separator,
@@ -86,16 +91,28 @@ pub struct FitSummary {
 
 /// The bundle sections and manifest of a fitted pipeline.
 pub fn pipeline_sections(fitted: &Fitted) -> Result<Vec<Section>> {
-    let profile = serde_json::to_vec(&fitted.profile)
-        .map_err(|e| Error::Core(mlship_core::Error::Other(format!("serialising the profile: {e}"))))?;
+    let profile = serde_json::to_vec(&fitted.profile).map_err(|e| {
+        Error::Core(mlship_core::Error::Other(format!(
+            "serialising the profile: {e}"
+        )))
+    })?;
     Ok(vec![
-        Section::new("pipeline", PIPELINE_SECTION_VERSION, fitted.pipeline.to_bytes()?),
+        Section::new(
+            "pipeline",
+            PIPELINE_SECTION_VERSION,
+            fitted.pipeline.to_bytes()?,
+        ),
         Section::new("profile", PROFILE_SECTION_VERSION, profile),
     ])
 }
 
 /// Fits a pipeline on `data` and writes it as a bundle to `output`.
-pub fn fit(data: &Path, spec_path: Option<&Path>, target: Option<&str>, output: &Path) -> Result<FitSummary> {
+pub fn fit(
+    data: &Path,
+    spec_path: Option<&Path>,
+    target: Option<&str>,
+    output: &Path,
+) -> Result<FitSummary> {
     let spec = read_spec(spec_path)?;
     let options = read_options(&spec)?;
     let start = Instant::now();
@@ -127,7 +144,10 @@ pub fn fit(data: &Path, spec_path: Option<&Path>, target: Option<&str>, output: 
         data: data.to_owned(),
         target: p.target().map(|t| t.name.clone()),
         task: p.target().map(|t| t.task.name().to_owned()),
-        classes: p.target().map(|t| t.task.classes().to_vec()).unwrap_or_default(),
+        classes: p
+            .target()
+            .map(|t| t.task.classes().to_vec())
+            .unwrap_or_default(),
         inputs: p.schema().names().into_iter().map(str::to_owned).collect(),
         features: p.features().iter().map(|f| f.name.clone()).collect(),
         clean: report.clean.clone(),
@@ -150,7 +170,10 @@ pub fn load_pipeline(path: &Path) -> Result<(Pipeline, Option<ReferenceProfile>)
         ))));
     }
     let pipeline = Pipeline::from_bytes(&section.bytes).map_err(|e| {
-        Error::Core(mlship_core::Error::invalid_data(format!("{}: {e}", path.display())))
+        Error::Core(mlship_core::Error::invalid_data(format!(
+            "{}: {e}",
+            path.display()
+        )))
     })?;
     let profile = envelope
         .section("profile")
@@ -182,7 +205,8 @@ pub fn apply(pipeline_path: &Path, data: &Path, output: &Path) -> Result<ApplySu
     let names: Vec<String> = ds.features().iter().map(|f| f.name.clone()).collect();
     let target = pipeline.target().map(|t| t.name.clone());
     let y = ds.y().map(|y| y.to_vec());
-    let mut df = mlship_preprocess::matrix_to_frame(ds.x(), &names, target.as_deref().zip(y.as_deref()))?;
+    let mut df =
+        mlship_preprocess::matrix_to_frame(&ds.x(), &names, target.as_deref().zip(y.as_deref()))?;
     mlship_preprocess::write_table(&mut df, output)?;
     Ok(ApplySummary {
         output: output.to_owned(),
@@ -225,7 +249,9 @@ pub fn split_file(req: &SplitRequest<'_>) -> Result<SplitSummary> {
     let df = mlship_preprocess::read_table(req.data, &req.read)?;
     let batch = mlship_preprocess::frame_to_batch(&df)?;
     let key_column = |what: &str| -> Result<&mlship_core::RawColumn> {
-        let name = req.by.ok_or_else(|| Error::Usage(format!("a {what} split needs --by COLUMN")))?;
+        let name = req
+            .by
+            .ok_or_else(|| Error::Usage(format!("a {what} split needs --by COLUMN")))?;
         batch.column(name).ok_or_else(|| {
             Error::Usage(format!(
                 "no column {name:?} in {}; the columns are {}",
@@ -277,11 +303,24 @@ pub fn split_file(req: &SplitRequest<'_>) -> Result<SplitSummary> {
             SplitKey::Time(&times)
         }
     };
-    let SplitIndices { train, validation, test } = split_rows(batch.n_rows(), key, &req.options)?;
-    std::fs::create_dir_all(req.out_dir).map_err(|e| mlship_core::Error::io("creating", req.out_dir, e))?;
-    let ext = req.data.extension().and_then(|e| e.to_str()).unwrap_or("csv");
+    let SplitIndices {
+        train,
+        validation,
+        test,
+    } = split_rows(batch.n_rows(), key, &req.options)?;
+    std::fs::create_dir_all(req.out_dir)
+        .map_err(|e| mlship_core::Error::io("creating", req.out_dir, e))?;
+    let ext = req
+        .data
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("csv");
     let mut files = BTreeMap::new();
-    for (name, rows) in [("train", &train), ("validation", &validation), ("test", &test)] {
+    for (name, rows) in [
+        ("train", &train),
+        ("validation", &validation),
+        ("test", &test),
+    ] {
         if rows.is_empty() && name == "validation" {
             continue;
         }

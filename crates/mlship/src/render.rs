@@ -425,7 +425,11 @@ pub fn convert(out: &mut impl Write, s: &ConvertSummary, style: Style) -> Result
 }
 
 /// `mlship preprocess fit`.
-pub fn pipeline_fit(out: &mut impl Write, s: &crate::preprocess::FitSummary, style: Style) -> Result<()> {
+pub fn pipeline_fit(
+    out: &mut impl Write,
+    s: &crate::preprocess::FitSummary,
+    style: Style,
+) -> Result<()> {
     emit(out, s, style, |out| {
         let c = &s.clean;
         writeln!(
@@ -467,10 +471,19 @@ pub fn pipeline_fit(out: &mut impl Write, s: &crate::preprocess::FitSummary, sty
             writeln!(out, "left out {col}: {why}")?;
         }
         if !s.missing.is_empty() {
-            let parts: Vec<String> = s.missing.iter().map(|(c, n)| format!("{c} ({})", count(*n))).collect();
+            let parts: Vec<String> = s
+                .missing
+                .iter()
+                .map(|(c, n)| format!("{c} ({})", count(*n)))
+                .collect();
             writeln!(out, "imputed missing values in {}", parts.join(", "))?;
         }
-        writeln!(out, "{} inputs → {} features:", s.inputs.len(), s.features.len())?;
+        writeln!(
+            out,
+            "{} inputs → {} features:",
+            s.inputs.len(),
+            s.features.len()
+        )?;
         for f in &s.features {
             writeln!(out, "  {f}")?;
         }
@@ -480,7 +493,11 @@ pub fn pipeline_fit(out: &mut impl Write, s: &crate::preprocess::FitSummary, sty
 }
 
 /// `mlship preprocess apply`.
-pub fn pipeline_apply(out: &mut impl Write, s: &crate::preprocess::ApplySummary, style: Style) -> Result<()> {
+pub fn pipeline_apply(
+    out: &mut impl Write,
+    s: &crate::preprocess::ApplySummary,
+    style: Style,
+) -> Result<()> {
     emit(out, s, style, |out| {
         writeln!(
             out,
@@ -488,7 +505,11 @@ pub fn pipeline_apply(out: &mut impl Write, s: &crate::preprocess::ApplySummary,
             s.output.display(),
             count(s.rows),
             s.features,
-            if s.with_target { ", plus the encoded target" } else { "" }
+            if s.with_target {
+                ", plus the encoded target"
+            } else {
+                ""
+            }
         )?;
         Ok(())
     })
@@ -497,7 +518,11 @@ pub fn pipeline_apply(out: &mut impl Write, s: &crate::preprocess::ApplySummary,
 /// `mlship train`.
 pub fn train(out: &mut impl Write, s: &crate::model::TrainSummary, style: Style) -> Result<()> {
     emit(out, s, style, |out| {
-        let kind = s.model.get("kind").and_then(|k| k.as_str()).unwrap_or("model");
+        let kind = s
+            .model
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("model");
         writeln!(
             out,
             "trained {kind} ({}) on {} rows × {} features in {:.2} s",
@@ -507,11 +532,25 @@ pub fn train(out: &mut impl Write, s: &crate::model::TrainSummary, style: Style)
             s.fit_seconds
         )?;
         let f = &s.fit;
-        writeln!(out, "solver {}: {} iterations{}", f.solver, f.iterations, if f.converged { ", converged" } else { ", NOT converged" })?;
+        writeln!(
+            out,
+            "solver {}: {} iterations{}",
+            f.solver,
+            f.iterations,
+            if f.converged {
+                ", converged"
+            } else {
+                ", NOT converged"
+            }
+        )?;
         for w in &f.warnings {
             writeln!(out, "warning: {w}")?;
         }
-        let metrics: Vec<String> = s.metrics.iter().map(|(k, v)| format!("{k} {}", num(*v))).collect();
+        let metrics: Vec<String> = s
+            .metrics
+            .iter()
+            .map(|(k, v)| format!("{k} {}", num(*v)))
+            .collect();
         writeln!(out, "training metrics: {}", metrics.join(", "))?;
         writeln!(out, "wrote {}", s.output.display())?;
         Ok(())
@@ -521,17 +560,32 @@ pub fn train(out: &mut impl Write, s: &crate::model::TrainSummary, style: Style)
 /// `mlship predict`.
 pub fn predict(out: &mut impl Write, s: &crate::model::PredictSummary, style: Style) -> Result<()> {
     emit(out, s, style, |out| {
-        writeln!(out, "wrote {} ({} rows: {})", s.output.display(), count(s.rows), s.columns.join(", "))?;
+        writeln!(
+            out,
+            "wrote {} ({} rows: {})",
+            s.output.display(),
+            count(s.rows),
+            s.columns.join(", ")
+        )?;
         Ok(())
     })
 }
 
 /// `mlship data split`.
-pub fn split(out: &mut impl Write, s: &crate::preprocess::SplitSummary, style: Style) -> Result<()> {
+pub fn split(
+    out: &mut impl Write,
+    s: &crate::preprocess::SplitSummary,
+    style: Style,
+) -> Result<()> {
     emit(out, s, style, |out| {
         for name in ["train", "validation", "test"] {
             if let Some((path, rows)) = s.files.get(name) {
-                writeln!(out, "{name:<10} {:>9} rows  {}", count(*rows), path.display())?;
+                writeln!(
+                    out,
+                    "{name:<10} {:>9} rows  {}",
+                    count(*rows),
+                    path.display()
+                )?;
             }
         }
         Ok(())
