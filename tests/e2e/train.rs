@@ -128,3 +128,48 @@ fn invalid_parameters_are_refused() {
         .stderr(predicate::str::contains("logistic"));
     assert!(!dir.path().join("m.mlship").exists());
 }
+
+#[test]
+fn predict_through_a_registry_uri() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bc.mlship");
+    mlship()
+        .args(["train", "--data"])
+        .arg(root_file("examples/data/breast_cancer.csv"))
+        .arg("--spec")
+        .arg(root_file("examples/pipelines/breast_cancer.toml"))
+        .args(["--estimator", "logistic", "--out"])
+        .arg(&model)
+        .assert()
+        .success();
+    let registry = dir.path().join("registry.db");
+    mlship()
+        .arg("register")
+        .arg(&model)
+        .args(["--name", "bc", "--registry"])
+        .arg(&registry)
+        .assert()
+        .success();
+    for uri in ["bc@latest", "bc/1"] {
+        mlship()
+            .args(["predict", "--model", uri, "--registry"])
+            .arg(&registry)
+            .arg("--data")
+            .arg(root_file("examples/data/breast_cancer.csv"))
+            .arg("--out")
+            .arg(dir.path().join("p.csv"))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("569 rows"));
+    }
+    mlship()
+        .args(["predict", "--model", "bc@production", "--registry"])
+        .arg(&registry)
+        .arg("--data")
+        .arg(root_file("examples/data/breast_cancer.csv"))
+        .arg("--out")
+        .arg(dir.path().join("p.csv"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("production"));
+}

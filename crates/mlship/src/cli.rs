@@ -124,12 +124,15 @@ pub enum Command {
                       Classifiers write the class label; --proba adds one probability column per class, \
                       named proba_<class>.\n\n\
                       Examples:\n  \
-                      mlship predict --model bc.mlship --data examples/data/breast_cancer.csv --out preds.csv --proba"
+                      mlship predict --model bc.mlship --data examples/data/breast_cancer.csv --out preds.csv --proba\n  \
+                      mlship predict --model breast_cancer@production --data new.csv --out preds.parquet"
     )]
     Predict {
-        /// The model bundle.
-        #[arg(long, value_name = "FILE")]
-        model: PathBuf,
+        /// The model: a bundle file, or `NAME@ALIAS`, `NAME/VERSION`, `NAME@latest` in the registry.
+        #[arg(long, value_name = "URI")]
+        model: String,
+        #[command(flatten)]
+        registry: crate::registry::RegistryOpts,
         /// The data to predict for.
         #[arg(long, value_name = "FILE")]
         data: PathBuf,
@@ -467,11 +470,12 @@ pub fn run(command: Command, style: Style) -> Result<()> {
         }
         Command::Predict {
             model,
+            registry,
             data,
             out: output,
             proba,
         } => {
-            let summary = crate::model::predict(&model, &data, &output, proba)?;
+            let summary = crate::model::predict(&model, &registry, &data, &output, proba)?;
             crate::render::predict(&mut out, &summary, style)
         }
         Command::Preprocess(PreprocessCommand::Fit {

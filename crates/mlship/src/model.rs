@@ -22,7 +22,9 @@ use ndarray::Array2;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::preprocess::{load_pipeline, pipeline_sections, read_batch, read_options, read_spec};
+use crate::preprocess::{
+    load_pipeline, pipeline_from, pipeline_sections, read_batch, read_options, read_spec,
+};
 
 /// Version of the `model` section.
 pub const MODEL_SECTION_VERSION: u32 = 1;
@@ -37,14 +39,26 @@ pub struct BundlePredictor {
 }
 
 impl BundlePredictor {
-    /// Loads and verifies a model bundle.
+    /// Loads and verifies a model bundle from a file.
     pub fn load(path: &Path) -> Result<Self> {
         let envelope = Envelope::read(path)?;
+        Self::from_envelope(&envelope, &path.display().to_string())
+    }
+
+    /// Loads a model named by a URI: a bundle file, `NAME@ALIAS`, `NAME/VERSION` or
+    /// `NAME@latest` from the registry `opts` names.
+    pub fn load_uri(uri: &str, opts: &crate::registry::RegistryOpts) -> Result<Self> {
+        let loaded = crate::registry::load_model(uri, opts)?;
+        let envelope = Envelope::from_bytes(&loaded.bytes)?;
+        Self::from_envelope(&envelope, &loaded.source)
+    }
+
+    /// The predictor of a verified envelope; `origin` names it in errors.
+    pub fn from_envelope(envelope: &Envelope, origin: &str) -> Result<Self> {
         let manifest = Manifest::from_json(&envelope.manifest)?;
         if manifest.kind != "model" {
             return Err(Error::Usage(format!(
-                "{} is a {} bundle, not a model\nhint: train one with `mlship train`",
-                path.display(),
+                "{origin} is a {} bundle, not a model\nhint: train one with `mlship train`",
                 if manifest.kind.is_empty() {
                     "foreign"
                 } else {
@@ -55,30 +69,22 @@ impl BundlePredictor {
         let section = envelope.section_required("model")?;
         if section.version > MODEL_SECTION_VERSION {
             return Err(Error::Core(mlship_core::Error::Unsupported(format!(
-                "{}: model section version {} is newer than this mlship reads ({MODEL_SECTION_VERSION})\nhint: upgrade mlship",
-                path.display(),
+                "{origin}: model section version {} is newer than this mlship reads ({MODEL_SECTION_VERSION})\nhint: upgrade mlship",
                 section.version
             ))));
         }
         let model = FittedModel::from_bytes(&section.bytes).map_err(|e| {
-            mlship_core::Error::invalid_data(format!(
-                "{}: the model section is invalid: {e}",
-                path.display()
-            ))
+            mlship_core::Error::invalid_data(format!("{origin}: the model section is invalid: {e}"))
         })?;
-        let (pipeline, _) = load_pipeline(path)?;
+        let (pipeline, _) = pipeline_from(envelope, origin)?;
         let task = pipeline.target().map(|t| t.task.clone()).ok_or_else(|| {
-            mlship_core::Error::invalid_data(format!(
-                "{}: the pipeline has no target",
-                path.display()
-            ))
+            mlship_core::Error::invalid_data(format!("{origin}: the pipeline has no target"))
         })?;
         let n = pipeline.features().len();
         let m = model.as_model();
         if m.n_features() != n || m.task() != &task {
             return Err(Error::Core(mlship_core::Error::invalid_data(format!(
-                "{}: the model expects {} features for a {} task, the pipeline gives {n} for {}",
-                path.display(),
+                "{origin}: the model expects {} features for a {} task, the pipeline gives {n} for {}",
                 m.n_features(),
                 m.task().name(),
                 task.name()
@@ -421,9 +427,15 @@ pub struct PredictSummary {
 
 /// Predicts for every row of `data` and writes the predictions (and, with `proba`, one
 /// probability column per class, named `proba_<class>`).
-pub fn predict(model_path: &Path, data: &Path, out: &Path, proba: bool) -> Result<PredictSummary> {
+pub fn predict(
+    model: &str,
+    registry: &crate::registry::RegistryOpts,
+    data: &Path,
+    out: &Path,
+    proba: bool,
+) -> Result<PredictSummary> {
     mlship_preprocess::FileFormat::from_path(out)?;
-    let predictor = BundlePredictor::load(model_path)?;
+    let predictor = BundlePredictor::load_uri(model, registry)?;
     let options = read_options(predictor.pipeline().spec())?;
     let batch = read_batch(data, &options)?;
     let rows = batch.n_rows();

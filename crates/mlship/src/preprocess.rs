@@ -161,20 +161,23 @@ pub fn fit(
 /// Loads the pipeline (and its reference profile) from a pipeline or model bundle.
 pub fn load_pipeline(path: &Path) -> Result<(Pipeline, Option<ReferenceProfile>)> {
     let envelope = Envelope::read(path)?;
+    pipeline_from(&envelope, &path.display().to_string())
+}
+
+/// The pipeline (and reference profile) of a verified envelope; `origin` names it in errors.
+pub fn pipeline_from(
+    envelope: &Envelope,
+    origin: &str,
+) -> Result<(Pipeline, Option<ReferenceProfile>)> {
     let section = envelope.section_required("pipeline")?;
     if section.version > PIPELINE_SECTION_VERSION {
         return Err(Error::Core(mlship_core::Error::Unsupported(format!(
-            "{}: pipeline section version {} is newer than this mlship reads ({PIPELINE_SECTION_VERSION})\nhint: upgrade mlship",
-            path.display(),
+            "{origin}: pipeline section version {} is newer than this mlship reads ({PIPELINE_SECTION_VERSION})\nhint: upgrade mlship",
             section.version
         ))));
     }
-    let pipeline = Pipeline::from_bytes(&section.bytes).map_err(|e| {
-        Error::Core(mlship_core::Error::invalid_data(format!(
-            "{}: {e}",
-            path.display()
-        )))
-    })?;
+    let pipeline = Pipeline::from_bytes(&section.bytes)
+        .map_err(|e| Error::Core(mlship_core::Error::invalid_data(format!("{origin}: {e}"))))?;
     let profile = envelope
         .section("profile")
         .and_then(|s| serde_json::from_slice::<ReferenceProfile>(&s.bytes).ok());
