@@ -173,3 +173,99 @@ fn predict_through_a_registry_uri() {
         .code(1)
         .stderr(predicate::str::contains("production"));
 }
+
+/// A file of more rows than one slice of `mlship predict` (65,536): the predictions cover every
+/// row in order, equal those of the same rows predicted alone, and an error deep in the file
+/// names its row counted from the start.
+#[test]
+fn predict_streams_a_file_larger_than_one_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("bc.mlship");
+    mlship()
+        .args(["train", "--data"])
+        .arg(root_file("examples/data/breast_cancer.csv"))
+        .arg("--spec")
+        .arg(root_file("examples/pipelines/breast_cancer.toml"))
+        .args(["--estimator", "logistic", "--out"])
+        .arg(&model)
+        .assert()
+        .success();
+    let source = std::fs::read_to_string(root_file("examples/data/breast_cancer.csv")).unwrap();
+    let mut lines = source.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let n = 140_000;
+    let mut big = String::with_capacity(n * 220);
+    big.push_str(header);
+    big.push('\n');
+    for i in 0..n {
+        big.push_str(rows[i % rows.len()]);
+        big.push('\n');
+    }
+    let data = dir.path().join("big.csv");
+    std::fs::write(&data, &big).unwrap();
+    let preds = dir.path().join("big.parquet");
+    mlship()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&preds)
+        .arg("--proba")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("140000 rows").or(predicate::str::contains("140,000 rows")),
+        );
+    let csv_out = dir.path().join("big.csv.out.csv");
+    mlship()
+        .args(["data", "convert"])
+        .arg(&preds)
+        .arg(&csv_out)
+        .assert()
+        .success();
+    let small = dir.path().join("small.csv");
+    mlship()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(root_file("examples/data/breast_cancer.csv"))
+        .arg("--out")
+        .arg(&small)
+        .arg("--proba")
+        .assert()
+        .success();
+    let small = std::fs::read_to_string(&small).unwrap();
+    let small: Vec<&str> = small.lines().skip(1).collect();
+    let out = std::fs::read_to_string(&csv_out).unwrap();
+    let out: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(out.len(), n);
+    for i in [0, 1, 65_535, 65_536, 65_537, 131_072, n - 1] {
+        assert_eq!(out[i], small[i % small.len()], "row {i}");
+    }
+
+    // A value that is not a number, deep in the third slice.
+    let bad_row = 135_000;
+    let mut fields: Vec<String> = rows[bad_row % rows.len()]
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    fields[0] = "inf".into();
+    let mut broken: Vec<String> = big.lines().map(str::to_owned).collect();
+    broken[bad_row + 1] = fields.join(",");
+    std::fs::write(&data, broken.join("\n") + "\n").unwrap();
+    let failed = dir.path().join("failed.csv");
+    mlship()
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&failed)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(format!("row {bad_row}")))
+        .stderr(predicate::str::contains("mean radius"));
+    assert!(!failed.exists(), "no partial output is left behind");
+}

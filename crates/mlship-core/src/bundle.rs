@@ -543,16 +543,91 @@ fn write_atomic_inner(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file")
     })?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let (tmp, file) = create_temp(dir, name)?;
     if let Err(e) = write_and_rename(file, &tmp, path, bytes) {
         fs::remove_file(&tmp).ok();
         return Err(e);
     }
     sync_dir(dir)
+}
+
+/// A file written piece by piece that appears at its path only when complete.
+///
+/// Bytes go to a uniquely named temporary file beside `path`; [`AtomicFile::commit`] flushes
+/// it to disk and renames it over `path`. Dropped without a commit (an error, a panic), the
+/// temporary file is removed and an existing `path` is left untouched.
+#[derive(Debug)]
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<io::BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let name = path.file_name().ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file")
+        })?;
+        let (tmp, file) = create_temp(parent_dir(path), name)?;
+        Ok(Self {
+            path: path.to_owned(),
+            tmp,
+            file: Some(io::BufWriter::with_capacity(1 << 20, file)),
+        })
+    }
+
+    /// Flushes the bytes to disk and moves the file into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        let Some(writer) = self.file.take() else {
+            return Ok(());
+        };
+        let result = writer
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)
+            .and_then(|file| {
+                file.sync_all()?;
+                drop(file);
+                fs::rename(&self.tmp, &self.path)
+            });
+        if let Err(e) = result {
+            fs::remove_file(&self.tmp).ok();
+            return Err(e);
+        }
+        sync_dir(parent_dir(&self.path))
+    }
+
+    fn writer(&mut self) -> io::Result<&mut io::BufWriter<File>> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the file was already committed"))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer()?.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer()?.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            fs::remove_file(&self.tmp).ok();
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// Creates `.NAME.tmp-PID-N` in `dir`, counting `N` up past names left by crashed processes.
@@ -941,6 +1016,35 @@ mod tests {
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/fixtures/bundle/envelope-v1.mlship"
     );
+
+    #[test]
+    fn atomic_file_appears_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, b"old").unwrap();
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"new ").unwrap();
+        f.write_all(b"bytes").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        f.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new bytes");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn atomic_file_dropped_uncommitted_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        {
+            let mut f = AtomicFile::create(&path).unwrap();
+            f.write_all(b"half").unwrap();
+        }
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let missing = dir.path().join("no/such/folder/out.csv");
+        assert!(AtomicFile::create(&missing).is_err());
+    }
 
     fn sample() -> Envelope {
         Envelope {

@@ -57,6 +57,19 @@ pub enum Error {
 }
 
 impl Error {
+    /// Counts the rows a validation report names from `offset`, for a batch that is one slice
+    /// of a larger input; other errors are returned unchanged.
+    #[must_use]
+    pub fn offset_rows(self, offset: usize) -> Self {
+        match self {
+            Self::Schema(mut report) => {
+                report.offset_rows(offset);
+                Self::Schema(report)
+            }
+            other => other,
+        }
+    }
+
     /// An I/O error that names the file at fault.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {

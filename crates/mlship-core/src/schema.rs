@@ -201,6 +201,19 @@ pub struct ValidationReport {
 }
 
 impl ValidationReport {
+    /// Adds `offset` to every row number: for a batch that is one slice of a larger input, so
+    /// that rows are counted from the start of the input.
+    pub fn offset_rows(&mut self, offset: usize) {
+        for issue in &mut self.issues {
+            match issue {
+                Issue::NullNotAllowed { row, .. }
+                | Issue::NonFinite { row, .. }
+                | Issue::UnknownLevel { row, .. } => *row += offset,
+                _ => {}
+            }
+        }
+    }
+
     fn push(&mut self, issue: Issue) {
         if self.issues.len() < MAX_REPORTED_ISSUES {
             self.issues.push(issue);
@@ -429,6 +442,9 @@ mod tests {
             text.contains("column \"island\" row 1: null is not allowed"),
             "{text}"
         );
+        let shifted = crate::Error::from(r).offset_rows(1000).to_string();
+        assert!(shifted.contains("column \"x\" row 1001:"), "{shifted}");
+        assert!(shifted.contains("column \"island\" row 1000:"), "{shifted}");
     }
 
     #[test]

@@ -123,6 +123,22 @@ pub enum PreprocessError {
     Core(#[from] mlship_core::Error),
 }
 
+impl PreprocessError {
+    /// Counts the rows this error names from `offset`, for a batch that is one slice of a
+    /// larger input.
+    #[must_use]
+    pub fn offset_rows(self, offset: usize) -> Self {
+        match self {
+            Self::Row { row, source } => Self::Row {
+                row: row + offset,
+                source,
+            },
+            Self::Core(e) => Self::Core(e.offset_rows(offset)),
+            other => other,
+        }
+    }
+}
+
 impl From<PreprocessError> for mlship_core::Error {
     fn from(e: PreprocessError) -> Self {
         match e {

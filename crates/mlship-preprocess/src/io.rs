@@ -76,8 +76,8 @@ impl Default for ReadOptions {
     }
 }
 
-/// Reads a CSV, Parquet or Arrow IPC file (chosen by extension) into a frame.
-pub fn read_table(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
+/// Checks that `path` is a non-empty file in a format mlship reads, and returns that format.
+pub(crate) fn check_file(path: &Path) -> Result<FileFormat> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             PreprocessError::NotFound {
@@ -102,6 +102,12 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
             path: path.to_owned(),
         });
     }
+    Ok(format)
+}
+
+/// Reads a CSV, Parquet or Arrow IPC file (chosen by extension) into a frame.
+pub fn read_table(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
+    let format = check_file(path)?;
     let df = match format {
         FileFormat::Csv => read_csv(path, options)?,
         FileFormat::Parquet => {
@@ -127,7 +133,7 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
     Ok(df)
 }
 
-fn open(path: &Path) -> Result<File> {
+pub(crate) fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| PreprocessError::Io {
         action: "opening",
         path: path.to_owned(),
@@ -135,7 +141,7 @@ fn open(path: &Path) -> Result<File> {
     })
 }
 
-fn malformed(path: &Path, format: FileFormat, e: &PolarsError) -> PreprocessError {
+pub(crate) fn malformed(path: &Path, format: FileFormat, e: &PolarsError) -> PreprocessError {
     PreprocessError::Malformed {
         path: path.to_owned(),
         format: format.name(),
@@ -143,13 +149,18 @@ fn malformed(path: &Path, format: FileFormat, e: &PolarsError) -> PreprocessErro
     }
 }
 
-fn first_line(s: &str) -> String {
+pub(crate) fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).trim().to_owned()
 }
 
 /// Checks a binary format's magic bytes at the start (and, for Parquet, the end) of the file,
 /// so that a text file with the wrong extension gets a plain message.
-fn check_magic(path: &Path, format: FileFormat, magic: &[u8], also_at_end: bool) -> Result<()> {
+pub(crate) fn check_magic(
+    path: &Path,
+    format: FileFormat,
+    magic: &[u8],
+    also_at_end: bool,
+) -> Result<()> {
     let mut file = open(path)?;
     let io = |e| PreprocessError::Io {
         action: "reading",
@@ -203,7 +214,7 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn separator_for(path: &Path, options: &ReadOptions) -> u8 {
+pub(crate) fn separator_for(path: &Path, options: &ReadOptions) -> u8 {
     options.separator.unwrap_or_else(|| {
         let tsv = path
             .extension()
@@ -258,7 +269,7 @@ fn read_csv(path: &Path, options: &ReadOptions) -> Result<DataFrame> {
 }
 
 /// Turns a polars CSV error into one that names the line at fault, when a second pass finds it.
-fn csv_error(path: &Path, separator: u8, e: &PolarsError) -> PreprocessError {
+pub(crate) fn csv_error(path: &Path, separator: u8, e: &PolarsError) -> PreprocessError {
     let detail = match diagnose_csv(path, separator) {
         Ok(Some(found)) => found,
         _ => first_line(&e.to_string()),

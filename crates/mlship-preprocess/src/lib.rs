@@ -15,6 +15,7 @@ pub mod pipeline;
 mod profile;
 pub mod spec;
 pub mod split;
+mod stream;
 pub mod transform;
 pub mod types;
 
@@ -24,3 +25,6 @@ pub use expr::{Expr, ExprError, ValueType};
 pub use io::{FileFormat, ReadOptions, read_table, write_table};
 pub use polars::frame::DataFrame;
 pub use profile::{ColumnProfile, TableProfile, profile_frame};
+pub use stream::{
+    DEFAULT_CHUNK_ROWS, TableChunks, TableSink, read_table_chunks, write_table_chunks,
+};

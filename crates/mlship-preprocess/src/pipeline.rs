@@ -159,6 +159,28 @@ enum Work {
 }
 
 impl Work {
+    /// Like [`Work::from_column`], moving the values out of `col` instead of copying them.
+    fn from_owned(col: RawColumn) -> Option<Self> {
+        match col.data {
+            ColumnData::Numeric(mut v) => {
+                if let Some(m) = &col.validity {
+                    for (x, &ok) in v.iter_mut().zip(m) {
+                        if !ok {
+                            *x = f64::NAN;
+                        }
+                    }
+                }
+                Some(Self::Num(v))
+            }
+            ColumnData::Categorical { dict, codes } => Some(Self::Cat {
+                dict,
+                codes,
+                valid: col.validity,
+            }),
+            ColumnData::Boolean(_) | ColumnData::Datetime(_) => Self::from_column(&col),
+        }
+    }
+
     fn from_column(col: &RawColumn) -> Option<Self> {
         let valid = |r: usize| col.is_valid(r);
         match &col.data {
@@ -629,7 +651,7 @@ impl Pipeline {
                 )?)
             },
             || -> Result<Array2<f64>> {
-                let works = pipeline.work_columns(&inputs_batch)?;
+                let works = pipeline.work_columns(inputs_batch)?;
                 pipeline.fit_plans(&works, y.as_ref())?;
                 pipeline.assemble(&works, y.as_ref(), true)
             },
@@ -749,7 +771,7 @@ impl Pipeline {
             (Some(col), Some(_)) => Some(self.encode_target(col)?),
             _ => None,
         };
-        let works = self.work_columns(&inputs)?;
+        let works = self.work_columns(inputs)?;
         let x = self.assemble(&works, None, false)?;
         let task = self
             .target
@@ -766,7 +788,7 @@ impl Pipeline {
     /// serving. Gives the same numbers, bit for bit, as [`Pipeline::transform`].
     pub fn transform_rows(&self, batch: RawBatch) -> Result<Array2<f64>> {
         let inputs = self.prepare(batch)?;
-        let works = self.work_columns(&inputs)?;
+        let works = self.work_columns(inputs)?;
         self.assemble(&works, None, false)
     }
 
@@ -812,7 +834,7 @@ impl Pipeline {
 
     /// Range rules, derived features, and the conversion of every feature column to working
     /// values, in plan order (inputs, then derived features).
-    fn work_columns(&self, inputs: &RawBatch) -> Result<Vec<(String, Work)>> {
+    fn work_columns(&self, inputs: RawBatch) -> Result<Vec<(String, Work)>> {
         let rules: BTreeMap<&str, &RangeRule> = self
             .spec
             .clean
@@ -820,7 +842,8 @@ impl Pipeline {
             .iter()
             .map(|r| (r.column.as_str(), r))
             .collect();
-        let mut cols: Vec<RawColumn> = inputs.columns().to_vec();
+        let n_rows = inputs.n_rows();
+        let mut cols: Vec<RawColumn> = inputs.into_columns();
         for col in &mut cols {
             if let Some(rule) = rules.get(col.name.as_str()) {
                 let predict_rule = RangeRule {
@@ -834,7 +857,6 @@ impl Pipeline {
                 clean::apply_range(col, &predict_rule);
             }
         }
-        let n_rows = inputs.n_rows();
         let mut out: Vec<(String, Work)> = Vec::with_capacity(cols.len() + self.derived.len());
         for d in &self.derived {
             let col = match d {
@@ -869,9 +891,10 @@ impl Pipeline {
             ));
         }
         let mut inputs_work: Vec<(String, Work)> = Vec::with_capacity(cols.len());
-        for col in &cols {
-            if let Some(w) = Work::from_column(col) {
-                inputs_work.push((col.name.clone(), w));
+        for col in cols {
+            let name = col.name.clone();
+            if let Some(w) = Work::from_owned(col) {
+                inputs_work.push((name, w));
             }
         }
         inputs_work.extend(out);

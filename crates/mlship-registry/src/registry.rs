@@ -744,7 +744,26 @@ impl Registry {
     /// Versions matching a search query (see [`Query`]), by model and number.
     pub fn search(&mut self, query: &str) -> Result<Vec<VersionRecord>> {
         let q = Query::parse(query)?;
-        let all = self.read(|db, _| load_versions(db, "1 = 1", &[], false))?;
+        let kind = self.db.kind();
+        let all = self.read(|db, _| {
+            let (mut cond, mut params) = q.prefilter(kind);
+            if q.has_name_terms() {
+                // Model names are few: match them here, exactly, and read only their versions.
+                let mut ids = Vec::new();
+                for r in db.query("SELECT id, name FROM models", &[])? {
+                    if q.matches_name(&r.text(1)?) {
+                        ids.push(r.int(0)?);
+                    }
+                }
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let marks = vec!["?"; ids.len()].join(", ");
+                cond = format!("v.model_id IN ({marks}) AND {cond}");
+                params.splice(0..0, ids.into_iter().map(SqlValue::Int));
+            }
+            load_versions(db, &cond, &params, false)
+        })?;
         Ok(all.into_iter().filter(|v| q.matches(v)).collect())
     }
 

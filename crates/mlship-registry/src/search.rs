@@ -13,6 +13,7 @@
 use serde_json::Value;
 
 use crate::error::{RegistryError, Result};
+use crate::store::{SqlValue, StoreKind};
 use crate::types::VersionRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,12 +185,124 @@ impl Query {
         Ok(Self { terms })
     }
 
+    /// Whether a model name satisfies every term about the name (the words and `name`).
+    pub fn matches_name(&self, name: &str) -> bool {
+        self.terms.iter().all(|t| match t {
+            Term::Word(w) => name.to_lowercase().contains(w.as_str()),
+            Term::Compare { key, op, value } if is_name_key(key) => op.text(name, value),
+            Term::Compare { .. } => true,
+        })
+    }
+
+    /// Whether any term is about the model name.
+    pub fn has_name_terms(&self) -> bool {
+        self.terms.iter().any(|t| match t {
+            Term::Word(_) => true,
+            Term::Compare { key, .. } => is_name_key(key),
+        })
+    }
+
+    /// A SQL condition over `versions v` that every match satisfies (it may let through
+    /// versions that do not match; [`Self::matches`] decides), with its parameters — so a
+    /// search reads only the rows that can match. Metric bounds are widened by a relative
+    /// 1e-9 so that the database's number parsing can never exclude a true match.
+    pub fn prefilter(&self, kind: StoreKind) -> (String, Vec<SqlValue>) {
+        let mut conds = Vec::new();
+        let mut params = Vec::new();
+        for t in &self.terms {
+            let Term::Compare { key, op, value } = t else {
+                continue;
+            };
+            let lower = key.to_lowercase();
+            let suffix = |prefixes: &[&str]| {
+                prefixes
+                    .iter()
+                    .find_map(|p| key.get(p.len()..).filter(|_| lower.starts_with(p)))
+            };
+            if let Some(k) = suffix(&["tags.", "tag."]) {
+                let mut cond =
+                    "EXISTS (SELECT 1 FROM version_tags t WHERE t.version_id = v.id AND t.key = ?"
+                        .to_owned();
+                params.push(SqlValue::Text(k.to_owned()));
+                if *op == Op::Eq {
+                    cond.push_str(" AND t.value = ?");
+                    params.push(SqlValue::Text(value.clone()));
+                }
+                cond.push(')');
+                conds.push(cond);
+            } else if let Some(m) = suffix(&["metrics.", "metric."]) {
+                let Ok(b) = value.parse::<f64>() else {
+                    continue;
+                };
+                let slack = b.abs() * 1e-9 + 1e-300;
+                let (cmp, bound) = match op {
+                    Op::Gt | Op::Ge => (">=", b - slack),
+                    Op::Lt | Op::Le => ("<=", b + slack),
+                    Op::Eq => {
+                        conds.push(format!(
+                            "{} BETWEEN ? AND ?",
+                            metric_sql(kind, m, &mut params)
+                        ));
+                        params.push(SqlValue::Real(b - slack));
+                        params.push(SqlValue::Real(b + slack));
+                        continue;
+                    }
+                    Op::Ne | Op::Contains => continue,
+                };
+                conds.push(format!("{} {cmp} ?", metric_sql(kind, m, &mut params)));
+                params.push(SqlValue::Real(bound));
+            } else if *op == Op::Eq && lower == "alias" {
+                conds.push(
+                    "EXISTS (SELECT 1 FROM aliases a WHERE a.version_id = v.id AND a.alias = ?)"
+                        .to_owned(),
+                );
+                params.push(SqlValue::Text(value.clone()));
+            } else if *op == Op::Eq {
+                let column = match lower.as_str() {
+                    "status" => "v.status",
+                    "kind" => "v.kind",
+                    "task" => "v.task",
+                    "run" | "run_id" => "v.run_id",
+                    "data" | "data_fingerprint" => "v.data_fingerprint",
+                    _ => continue,
+                };
+                conds.push(format!("{column} = ?"));
+                params.push(SqlValue::Text(value.clone()));
+            }
+        }
+        if conds.is_empty() {
+            ("1 = 1".to_owned(), params)
+        } else {
+            (conds.join(" AND "), params)
+        }
+    }
+
     /// Whether `v` satisfies every term.
     pub fn matches(&self, v: &VersionRecord) -> bool {
         self.terms.iter().all(|t| match t {
             Term::Word(w) => v.model.to_lowercase().contains(w.as_str()),
             Term::Compare { key, op, value } => compare(v, key, *op, value),
         })
+    }
+}
+
+fn is_name_key(key: &str) -> bool {
+    key.eq_ignore_ascii_case("name") || key.eq_ignore_ascii_case("model")
+}
+
+/// The SQL expression of metric `name` of `v` as a double (`NULL` when absent).
+fn metric_sql(kind: StoreKind, name: &str, params: &mut Vec<SqlValue>) -> String {
+    match kind {
+        StoreKind::Sqlite => {
+            // A JSON path with the key quoted, so dots and spaces in metric names stay literal.
+            let quoted = serde_json::to_string(name).unwrap_or_default();
+            params.push(SqlValue::Text(format!("$.{quoted}")));
+            "CAST(json_extract(v.metrics, ?) AS REAL)".to_owned()
+        }
+        StoreKind::Postgres => {
+            params.push(SqlValue::Text(name.to_owned()));
+            "CAST(CAST(v.metrics AS jsonb) ->> ? AS double precision)".to_owned()
+        }
     }
 }
 

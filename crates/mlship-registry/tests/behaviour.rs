@@ -506,6 +506,25 @@ fn search_and_diff(env: &Env) {
         ["churn/1", "fraud/1"]
     );
     assert_eq!(ids("", &mut r).len(), 3);
+    // Boundaries and operators the database pre-filter must not get wrong.
+    assert_eq!(ids("metrics.roc_auc >= 0.95", &mut r), ["fraud/1"]);
+    assert_eq!(ids("metrics.roc_auc = 0.93", &mut r), ["churn/2"]);
+    assert_eq!(ids("metrics.roc_auc < 0.85", &mut r), Vec::<String>::new());
+    assert_eq!(ids("metrics.roc_auc <= 0.85", &mut r), ["churn/1"]);
+    assert_eq!(
+        ids("metrics.roc_auc != 0.85", &mut r),
+        ["churn/2", "fraud/1"]
+    );
+    assert_eq!(ids("metrics.missing > 0", &mut r), Vec::<String>::new());
+    assert_eq!(ids("tag.team~RIS", &mut r), ["churn/2"]);
+    assert_eq!(ids("tag.team!=risk", &mut r), Vec::<String>::new());
+    assert_eq!(ids("data=sha256:bbbb", &mut r), ["churn/2"]);
+    assert_eq!(ids("CHU", &mut r), ["churn/1", "churn/2"]);
+    assert_eq!(
+        ids("name~rau alias=production", &mut r),
+        Vec::<String>::new()
+    );
+    assert_eq!(ids("nothing-like-this", &mut r), Vec::<String>::new());
     assert!(matches!(
         r.search("metrics.roc_auc > x"),
         Err(RegistryError::InvalidQuery { .. })

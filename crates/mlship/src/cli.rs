@@ -123,6 +123,9 @@ pub enum Command {
         after_help = "The data needs the model's input columns (others, such as the target, are ignored). \
                       Classifiers write the class label; --proba adds one probability column per class, \
                       named proba_<class>.\n\n\
+                      CSV and Parquet files are read, scored and written 65,536 rows at a time, so files \
+                      larger than memory work; an error names its row counted from the start of the file, \
+                      and no partial output is left behind.\n\n\
                       Examples:\n  \
                       mlship predict --model bc.mlship --data examples/data/breast_cancer.csv --out preds.csv --proba\n  \
                       mlship predict --model breast_cancer@production --data new.csv --out preds.parquet"

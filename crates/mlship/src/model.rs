@@ -427,6 +427,11 @@ pub struct PredictSummary {
 
 /// Predicts for every row of `data` and writes the predictions (and, with `proba`, one
 /// probability column per class, named `proba_<class>`).
+///
+/// The data is read, transformed, scored and written in slices of
+/// [`mlship_preprocess::DEFAULT_CHUNK_ROWS`] rows, so memory stays bounded whatever the size of
+/// a CSV or Parquet file; the output appears only once complete, and errors name rows counted
+/// from the start of the file.
 pub fn predict(
     model: &str,
     registry: &crate::registry::RegistryOpts,
@@ -436,13 +441,58 @@ pub fn predict(
 ) -> Result<PredictSummary> {
     mlship_preprocess::FileFormat::from_path(out)?;
     let predictor = BundlePredictor::load_uri(model, registry)?;
+    if proba && !predictor.task.is_classification() {
+        return Err(Error::Usage(
+            "--proba needs a classifier; this model is a regression".into(),
+        ));
+    }
     let options = read_options(predictor.pipeline().spec())?;
-    let batch = read_batch(data, &options)?;
-    let rows = batch.n_rows();
-    let x = predictor.pipeline().transform_rows(batch)?;
-    let p = predictor.predict_matrix(&x)?;
+    let chunks = mlship_preprocess::read_table_chunks(
+        data,
+        &options,
+        mlship_preprocess::DEFAULT_CHUNK_ROWS,
+    )?;
     let mut names = vec!["prediction".to_owned()];
-    let mut columns: Vec<mlship_core::RawColumn> = Vec::new();
+    if proba {
+        names.extend(
+            predictor
+                .task
+                .classes()
+                .iter()
+                .map(|class| format!("proba_{class}")),
+        );
+    }
+    let rows = mlship_preprocess::write_table_chunks(out, |sink| -> Result<()> {
+        let mut offset = 0;
+        for chunk in chunks {
+            let df = chunk?;
+            let n = df.height();
+            let batch = mlship_preprocess::frame_to_batch(&df)?;
+            drop(df);
+            let x = predictor
+                .pipeline()
+                .transform_rows(batch)
+                .map_err(|e| e.offset_rows(offset))?;
+            let p = predictor.predict_matrix(&x)?;
+            sink.write(&prediction_frame(&p, &names, proba)?)?;
+            offset += n;
+        }
+        Ok(())
+    })?;
+    Ok(PredictSummary {
+        output: out.to_owned(),
+        rows,
+        columns: names,
+    })
+}
+
+/// The output columns of `mlship predict` for one slice of rows.
+fn prediction_frame(
+    p: &Predictions,
+    names: &[String],
+    proba: bool,
+) -> Result<mlship_preprocess::DataFrame> {
+    let mut columns: Vec<mlship_core::RawColumn> = Vec::with_capacity(names.len());
     match &p.labels {
         Some(labels) => columns.push(mlship_core::RawColumn::categorical(
             "prediction",
@@ -453,26 +503,13 @@ pub fn predict(
             p.values.iter().map(|&v| Some(v)),
         )),
     }
-    if proba {
-        let Some(probs) = &p.probabilities else {
-            return Err(Error::Usage(
-                "--proba needs a classifier; this model is a regression".into(),
-            ));
-        };
-        for (j, class) in predictor.task.classes().iter().enumerate() {
-            let name = format!("proba_{class}");
+    if proba && let Some(probs) = &p.probabilities {
+        for (j, name) in names.iter().skip(1).enumerate() {
             columns.push(mlship_core::RawColumn::numeric(
                 name.clone(),
                 probs.column(j).iter().map(|&v| Some(v)),
             ));
-            names.push(name);
         }
     }
-    let mut df = mlship_preprocess::batch_to_frame(&RawBatch::new(columns)?)?;
-    mlship_preprocess::write_table(&mut df, out)?;
-    Ok(PredictSummary {
-        output: out.to_owned(),
-        rows,
-        columns: names,
-    })
+    Ok(mlship_preprocess::batch_to_frame(&RawBatch::new(columns)?)?)
 }

@@ -707,10 +707,45 @@ fn metrics_text(metrics: &std::collections::BTreeMap<String, f64>) -> String {
 }
 
 fn key_values(out: &mut impl Write, kv: &[(String, String)]) -> Result<()> {
+    let width = kv
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     for (k, v) in kv {
-        writeln!(out, "{k:>14}  {v}")?;
+        writeln!(out, "{k:>width$}  {v}")?;
     }
     Ok(())
+}
+
+/// `value`'s leaves as `a.b.c = leaf` pairs, leaving out nulls and empty lists and tables.
+fn flatten_params(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match value {
+        Value::Null => {}
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten_params(&key, v, out);
+            }
+        }
+        Value::Array(items) if items.is_empty() => {}
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+            out.push((prefix.to_owned(), value.to_string()));
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten_params(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
 }
 
 fn versions_table(
@@ -795,13 +830,18 @@ fn show_version(out: &mut impl Write, v: &VersionRecord, style: Style) -> Result
         kv.push((format!("metric {k}"), num(*m)));
     }
     key_values(out, &kv)?;
-    if v.params.as_object().is_some_and(|o| !o.is_empty()) {
-        writeln!(
-            out,
-            "\n{}\n{}",
-            bold("Parameters", style),
-            serde_json::to_string_pretty(&v.params).unwrap_or_default()
-        )?;
+    let mut params = Vec::new();
+    flatten_params("", &v.params, &mut params);
+    if !params.is_empty() {
+        writeln!(out, "\n{}", bold("Parameters", style))?;
+        let width = params
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (k, value) in &params {
+            writeln!(out, "{k:<width$}  {value}")?;
+        }
     }
     if let Some(cols) = v
         .schema

@@ -117,6 +117,7 @@ pub(crate) fn table(
                 s.push_str("  ");
             }
         }
+        s.truncate(s.trim_end().len());
         s
     };
     let head: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
