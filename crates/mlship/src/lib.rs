@@ -10,11 +10,13 @@
 //! - [`model`]: training model bundles and predicting with them.
 //! - [`preprocess`]: fitting and applying pipelines, splitting data files.
 //! - [`registry`]: the model registry's commands, and model URIs for every command.
+//! - [`experiment`]: experiment files, ranking metrics and the fit-and-score closure.
 //! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
 
 pub mod cli;
 pub mod data;
 mod error;
+pub mod experiment;
 pub mod inspect;
 pub mod model;
 pub mod preprocess;
