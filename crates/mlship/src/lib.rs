@@ -11,6 +11,8 @@
 //! - [`preprocess`]: fitting and applying pipelines, splitting data files.
 //! - [`registry`]: the model registry's commands, and model URIs for every command.
 //! - [`experiment`]: experiment files, ranking metrics and the fit-and-score closure.
+//! - [`run`]: `mlship run` (the main job) and `mlship evaluate`.
+//! - [`report`]: run and evaluation reports, as JSON and as one self-contained HTML page.
 //! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
 
 pub mod cli;
@@ -22,5 +24,7 @@ pub mod model;
 pub mod preprocess;
 pub mod registry;
 mod render;
+pub mod report;
+pub mod run;
 
 pub use error::{Error, Result};
