@@ -363,3 +363,88 @@ fn reports_render_in_a_real_browser() {
         &dom[..dom.len().min(400)]
     );
 }
+
+#[test]
+fn update_continues_a_model_and_promotes_only_past_the_margin() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("r.db");
+    let exp = example(dir.path(), "diabetes", 2, "");
+    run_json(
+        &exp,
+        &dir.path().join("out"),
+        &registry,
+        &["--register", "diab"],
+    );
+    mlship()
+        .args(["registry", "alias", "diab", "production", "1", "--registry"])
+        .arg(&registry)
+        .assert()
+        .success();
+    let update = |margin: &str| -> serde_json::Value {
+        let out = mlship()
+            .args(["update", "--model", "diab@production", "--data"])
+            .arg(root_file("examples/data/diabetes.csv"))
+            .args(["--promote-if-better", margin, "--registry"])
+            .arg(&registry)
+            .arg("--json")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    // A margin no challenger can pass keeps the alias; one every challenger passes moves it.
+    let kept = update("1e9");
+    assert_eq!(kept["promoted"], false, "{kept}");
+    assert_eq!(kept["registered"]["version"], 2);
+    assert_eq!(kept["metric"], "rmse");
+    let moved = update("-1e9");
+    assert_eq!(moved["promoted"], true, "{moved}");
+    assert_eq!(moved["registered"]["version"], 3);
+    let show = mlship()
+        .args(["registry", "show", "diab@production", "--registry"])
+        .arg(&registry)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&show).unwrap();
+    assert_eq!(v["version"], 3, "{v}");
+    assert!(
+        v.to_string().contains("diab/1"),
+        "the parent is recorded: {v}"
+    );
+
+    // A bundle file: logistic regression continues from its coefficients.
+    let model = dir.path().join("bc.mlship");
+    mlship()
+        .args(["train", "--data"])
+        .arg(root_file("examples/data/breast_cancer.csv"))
+        .arg("--spec")
+        .arg(root_file("examples/pipelines/breast_cancer.toml"))
+        .args(["--estimator", "logistic", "--out"])
+        .arg(&model)
+        .arg("--registry")
+        .arg(&registry)
+        .assert()
+        .success();
+    let out = mlship()
+        .args(["update", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(root_file("examples/data/breast_cancer.csv"))
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let s: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(s["method"], "warm_start");
+    assert_eq!(s["metric"], "roc_auc");
+    assert!(s["challenger_score"].as_f64().unwrap() > 0.95, "{s}");
+    assert!(dir.path().join("bc.updated.mlship").exists());
+}

@@ -169,6 +169,43 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
     },
+    /// Continue a model on new labelled data and compare it with the current one.
+    #[command(
+        after_help = "The pipeline is kept as fitted. Linear and logistic models continue from their coefficients \
+                      (warm-started solver), gradient boosting adds rounds, other kinds are refitted with the same \
+                      parameters on the new rows. Both models are scored on a held-out share of the new rows. \
+                      A registry champion gets the challenger as its next version (parent recorded in the lineage); \
+                      with --promote-if-better the alias moves only when the challenger wins by more than MARGIN \
+                      (in the metric's better direction). A file champion gets <stem>.updated.mlship beside it.\n\n\
+                      Examples:\n  \
+                      mlship update --model churn@production --data march.csv --promote-if-better 0.005\n  \
+                      mlship update --model bc.mlship --data new.csv --out bc2.mlship --json"
+    )]
+    Update {
+        /// The champion: a bundle file, or `NAME@ALIAS`, `NAME/VERSION`, `NAME@latest`.
+        #[arg(long, value_name = "URI")]
+        model: String,
+        #[command(flatten)]
+        registry: crate::registry::RegistryOpts,
+        /// The new labelled data.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Where to write the challenger bundle.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Share of the new rows held out to compare the models.
+        #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+        holdout: f64,
+        /// Move the alias to the challenger only when it wins by more than this.
+        #[arg(long, value_name = "MARGIN", allow_negative_numbers = true)]
+        promote_if_better: Option<f64>,
+        /// The comparison metric (default: the run's metric, else the task's default).
+        #[arg(long, value_name = "NAME")]
+        metric: Option<String>,
+        /// Seed of the held-out split and the fit.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Predict for every row of a data file with a model bundle.
     #[command(
         after_help = "The data needs the model's input columns (others, such as the target, are ignored). \
@@ -536,6 +573,29 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             };
             let summary = crate::run::run(&request)?;
             crate::render::run(&mut out, &summary, style)
+        }
+        Command::Update {
+            model,
+            registry,
+            data,
+            out: output,
+            holdout,
+            promote_if_better,
+            metric,
+            seed,
+        } => {
+            let request = crate::update::UpdateRequest {
+                model: &model,
+                data: &data,
+                out: output.as_deref(),
+                holdout,
+                promote_if_better,
+                metric: metric.as_deref(),
+                seed,
+                registry: &registry,
+            };
+            let summary = crate::update::update(&request)?;
+            crate::render::update(&mut out, &summary, style)
         }
         Command::Evaluate {
             model,

@@ -718,6 +718,41 @@ pub fn evaluate(out: &mut impl Write, s: &crate::run::EvaluateSummary, style: St
     })
 }
 
+/// `mlship update`.
+pub fn update(out: &mut impl Write, s: &crate::update::UpdateSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        writeln!(
+            out,
+            "{} continued by {} on {} new rows ({} held out)",
+            bold(&s.champion, style),
+            s.method,
+            s.rows.get("fitted").copied().unwrap_or(0),
+            s.rows.get("held out").copied().unwrap_or(0)
+        )?;
+        writeln!(
+            out,
+            "{}: champion {}, challenger {} (improvement {})",
+            s.metric,
+            num(s.champion_score),
+            num(s.challenger_score),
+            num(s.improvement)
+        )?;
+        if let Some(p) = &s.output {
+            writeln!(out, "wrote {}", p.display())?;
+        }
+        if let Some(v) = &s.registered {
+            writeln!(out, "registered {v}")?;
+        }
+        writeln!(
+            out,
+            "{}{}",
+            if s.promoted { "promoted: " } else { "" },
+            s.decision
+        )?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
