@@ -448,3 +448,22 @@ fn update_continues_a_model_and_promotes_only_past_the_margin() {
     assert!(s["challenger_score"].as_f64().unwrap() > 0.95, "{s}");
     assert!(dir.path().join("bc.updated.mlship").exists());
 }
+
+#[test]
+fn a_spent_time_budget_keeps_the_completed_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = example(dir.path(), "penguins", 5, "time_budget = 0.000001");
+    let out = dir.path().join("out");
+    let s = run_json(&exp, &out, &dir.path().join("r.db"), &[]);
+    for row in s["leaderboard"].as_array().unwrap() {
+        assert_eq!(row["completed"], 1, "{row}");
+        assert_eq!(row["n_candidates"], 5, "{row}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["selection"]["stopped_by_time_budget"], true);
+    assert_eq!(
+        report["selection"]["candidates"].as_array().unwrap().len(),
+        3
+    );
+}

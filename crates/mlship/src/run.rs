@@ -878,6 +878,16 @@ pub fn evaluate(
     report: Option<&Path>,
 ) -> Result<EvaluateSummary> {
     let start = Instant::now();
+    if let Some(r) = report
+        && r.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return Err(Error::Usage(format!(
+            "--report {} names the HTML file; its JSON is written beside it\nhint: use --report {}",
+            r.display(),
+            r.with_extension("html").display()
+        )));
+    }
     let predictor = BundlePredictor::load_uri(model, registry)?;
     let pipeline = predictor.pipeline();
     let batch = read_batch(data, &read_options(pipeline.spec())?)?;
