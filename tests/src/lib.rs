@@ -39,9 +39,14 @@ pub fn mlship_bin() -> PathBuf {
     bin
 }
 
-/// A command running the `mlship` binary, with colors off.
+/// A command running the `mlship` binary, with colors off and the embedded registry (where
+/// `mlship train` and `mlship run` record their runs) in a folder of this test process, under
+/// the system's temporary folder.
 pub fn mlship() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::new(mlship_bin());
-    c.env("NO_COLOR", "1").env_remove("MLSHIP_HOME");
+    let home = std::env::temp_dir().join(format!("mlship-e2e-home-{}", std::process::id()));
+    c.env("NO_COLOR", "1")
+        .env("MLSHIP_HOME", home)
+        .env_remove("MLSHIP_REGISTRY");
     c
 }

@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
     after_help = "Examples:\n  \
                   mlship data profile examples/data/penguins.csv\n  \
                   mlship data profile train.parquet --json > profile.json\n  \
+                  mlship run examples/experiments/breast_cancer.toml\n  \
                   mlship inspect model.mlship\n  \
                   mlship completions bash > ~/.local/share/bash-completion/completions/mlship\n\n\
                   Exit status: 0 success, 1 the work failed, 2 bad usage."
@@ -117,6 +118,93 @@ pub enum Command {
         /// Where to write the model bundle (`*.mlship`); replaced atomically.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        #[command(flatten)]
+        registry: crate::registry::RegistryOpts,
+    },
+    /// The main job: search candidate models with cross-validation, pick the best, test it on
+    /// held-out rows, and write the bundle and a report.
+    #[command(
+        after_help = "The experiment file (TOML) names the data, the target, the pipeline, the candidate model \
+                      families with their search spaces, the metric, the cross-validation and the seed; \
+                      docs/experiments.md lists every key and its default. The run writes <name>.mlship, \
+                      report.html and report.json to --out (default runs/<experiment>-<UTC time>/), records the \
+                      run in the registry (see `mlship runs list`) and, with --register, registers the bundle.\n\
+                      Same experiment, data and seed give the same bundle payload and metrics.\n\n\
+                      Examples:\n  \
+                      mlship run examples/experiments/breast_cancer.toml\n  \
+                      mlship run examples/experiments/penguins.toml --out /tmp/penguins --register penguins"
+    )]
+    Run {
+        /// The experiment file (TOML).
+        #[arg(value_name = "EXPERIMENT")]
+        experiment: PathBuf,
+        /// The folder for the bundle and the reports (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Register the bundle as the next version of this model.
+        #[arg(long, value_name = "NAME")]
+        register: Option<String>,
+        #[command(flatten)]
+        registry: crate::registry::RegistryOpts,
+    },
+    /// Score a model on labelled data: metrics as a table or JSON, and a report.
+    #[command(
+        after_help = "The data needs the model's input columns and its target column. Classifiers get accuracy, \
+                      F1, ROC AUC, log loss and the rest, a confusion matrix and (binary) ROC, precision-recall \
+                      and calibration curves; regressions get R², RMSE, MAE and the rest, and residual plots.\n\n\
+                      Examples:\n  \
+                      mlship evaluate --model bc.mlship --data examples/data/breast_cancer.csv\n  \
+                      mlship evaluate --model penguins@production --data new.csv --report eval.html --json"
+    )]
+    Evaluate {
+        /// The model: a bundle file, or `NAME@ALIAS`, `NAME/VERSION`, `NAME@latest` in the registry.
+        #[arg(long, value_name = "URI")]
+        model: String,
+        #[command(flatten)]
+        registry: crate::registry::RegistryOpts,
+        /// Labelled data (`.csv`, `.parquet`, `.arrow`).
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Write the report here as HTML (and as JSON beside it, with the extension .json).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+    },
+    /// Continue a model on new labelled data and compare it with the current one.
+    #[command(
+        after_help = "The pipeline is kept as fitted. Linear and logistic models continue from their coefficients \
+                      (warm-started solver), gradient boosting adds rounds, other kinds are refitted with the same \
+                      parameters on the new rows. Both models are scored on a held-out share of the new rows. \
+                      A registry champion gets the challenger as its next version (parent recorded in the lineage); \
+                      with --promote-if-better the alias moves only when the challenger wins by more than MARGIN \
+                      (in the metric's better direction). A file champion gets <stem>.updated.mlship beside it.\n\n\
+                      Examples:\n  \
+                      mlship update --model churn@production --data march.csv --promote-if-better 0.005\n  \
+                      mlship update --model bc.mlship --data new.csv --out bc2.mlship --json"
+    )]
+    Update {
+        /// The champion: a bundle file, or `NAME@ALIAS`, `NAME/VERSION`, `NAME@latest`.
+        #[arg(long, value_name = "URI")]
+        model: String,
+        #[command(flatten)]
+        registry: crate::registry::RegistryOpts,
+        /// The new labelled data.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        /// Where to write the challenger bundle.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Share of the new rows held out to compare the models.
+        #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+        holdout: f64,
+        /// Move the alias to the challenger only when it wins by more than this.
+        #[arg(long, value_name = "MARGIN", allow_negative_numbers = true)]
+        promote_if_better: Option<f64>,
+        /// The comparison metric (default: the run's metric, else the task's default).
+        #[arg(long, value_name = "NAME")]
+        metric: Option<String>,
+        /// Seed of the held-out split and the fit.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Predict for every row of a data file with a model bundle.
     #[command(
@@ -456,6 +544,7 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             sets,
             seed,
             out: output,
+            registry,
         } => {
             let request = crate::model::TrainRequest {
                 data: &data,
@@ -467,9 +556,58 @@ pub fn run(command: Command, style: Style) -> Result<()> {
                 seed,
                 out: &output,
                 progress: !style.json && style.verbosity >= 0 && crate::model::stderr_is_terminal(),
+                registry: &registry,
             };
             let summary = crate::model::train(&request)?;
             crate::render::train(&mut out, &summary, style)
+        }
+        Command::Run {
+            experiment,
+            out: output,
+            register,
+            registry,
+        } => {
+            let request = crate::run::RunRequest {
+                experiment: &experiment,
+                out: output.as_deref(),
+                register: register.as_deref(),
+                registry: &registry,
+                progress: style.verbosity >= 0 && crate::model::stderr_is_terminal(),
+            };
+            let summary = crate::run::run(&request)?;
+            crate::render::run(&mut out, &summary, style)
+        }
+        Command::Update {
+            model,
+            registry,
+            data,
+            out: output,
+            holdout,
+            promote_if_better,
+            metric,
+            seed,
+        } => {
+            let request = crate::update::UpdateRequest {
+                model: &model,
+                data: &data,
+                out: output.as_deref(),
+                holdout,
+                promote_if_better,
+                metric: metric.as_deref(),
+                seed,
+                registry: &registry,
+            };
+            let summary = crate::update::update(&request)?;
+            crate::render::update(&mut out, &summary, style)
+        }
+        Command::Evaluate {
+            model,
+            registry,
+            data,
+            report,
+        } => {
+            let summary = crate::run::evaluate(&model, &registry, &data, report.as_deref())?;
+            crate::render::evaluate(&mut out, &summary, style)
         }
         Command::Predict {
             model,

@@ -36,6 +36,7 @@ pub struct BundlePredictor {
     model: FittedModel,
     task: Task,
     manifest: Manifest,
+    calibration: Option<crate::run::Calibration>,
 }
 
 impl BundlePredictor {
@@ -77,6 +78,23 @@ impl BundlePredictor {
             mlship_core::Error::invalid_data(format!("{origin}: the model section is invalid: {e}"))
         })?;
         let (pipeline, _) = pipeline_from(envelope, origin)?;
+        let calibration = match envelope.section("calibration") {
+            None => None,
+            Some(s) if s.version > crate::run::CALIBRATION_SECTION_VERSION => {
+                return Err(Error::Core(mlship_core::Error::Unsupported(format!(
+                    "{origin}: calibration section version {} is newer than this mlship reads ({})\nhint: upgrade mlship",
+                    s.version,
+                    crate::run::CALIBRATION_SECTION_VERSION
+                ))));
+            }
+            Some(s) => Some(
+                serde_json::from_slice::<crate::run::Calibration>(&s.bytes).map_err(|e| {
+                    mlship_core::Error::invalid_data(format!(
+                        "{origin}: the calibration section is invalid: {e}"
+                    ))
+                })?,
+            ),
+        };
         let task = pipeline.target().map(|t| t.task.clone()).ok_or_else(|| {
             mlship_core::Error::invalid_data(format!("{origin}: the pipeline has no target"))
         })?;
@@ -95,6 +113,7 @@ impl BundlePredictor {
             model,
             task,
             manifest,
+            calibration,
         })
     }
 
@@ -113,17 +132,26 @@ impl BundlePredictor {
         &self.model
     }
 
+    /// The probability calibration and decision threshold chosen by `mlship run`, if any.
+    pub fn calibration(&self) -> Option<&crate::run::Calibration> {
+        self.calibration.as_ref()
+    }
+
     /// Predictions (and probabilities, for classifiers) for a transformed design matrix.
     pub fn predict_matrix(&self, x: &Array2<f64>) -> Result<Predictions> {
         let m = self.model.as_model();
-        let values = m.predict(x.view())?.to_vec();
+        let mut values = m.predict(x.view())?.to_vec();
         let (labels, probabilities) = if self.task.is_classification() {
+            let mut proba = m.predict_proba(x.view())?;
+            if let Some(c) = &self.calibration {
+                c.apply(&mut proba, &mut values);
+            }
             let classes = self.task.classes();
             let labels = values
                 .iter()
                 .map(|&v| classes.get(v as usize).cloned().unwrap_or_default())
                 .collect();
-            (Some(labels), Some(m.predict_proba(x.view())?))
+            (Some(labels), Some(proba))
         } else {
             (None, None)
         };
@@ -201,6 +229,8 @@ pub struct TrainRequest<'a> {
     pub out: &'a Path,
     /// Draw a progress bar on stderr.
     pub progress: bool,
+    /// The registry the run is recorded in.
+    pub registry: &'a crate::registry::RegistryOpts,
 }
 
 /// What `mlship train` did.
@@ -222,6 +252,10 @@ pub struct TrainSummary {
     pub fit: FitReport,
     /// Seconds spent fitting the model.
     pub fit_seconds: f64,
+    /// The run's id (the bundle's `lineage.run_id`).
+    pub run_id: String,
+    /// Where the run was recorded, or why it was not.
+    pub recorded: String,
 }
 
 /// Trains a model and writes the bundle.
@@ -323,11 +357,13 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
     let model_json = serde_json::to_value(&model_spec).unwrap_or_default();
     manifest.params = serde_json::json!({ "model": model_json, "pipeline": pipeline_spec });
     manifest.metrics = metrics.clone();
+    let run_id = mlship_registry::new_run_id();
     manifest.lineage = Lineage {
-        data_fingerprint: Some(fingerprint),
+        data_fingerprint: Some(fingerprint.clone()),
         data_source: Some(req.data.display().to_string()),
         seed: Some(req.seed),
         experiment: Some(format!("mlship train --estimator {}", req.estimator)),
+        run_id: Some(run_id.clone()),
         ..Lineage::default()
     };
     manifest
@@ -341,6 +377,28 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
     let mut envelope = Envelope::new(manifest.to_json());
     envelope.sections = sections;
     envelope.write_atomic(req.out)?;
+    let record = mlship_registry::RunRecord {
+        id: run_id.clone(),
+        created_at: manifest.created_at.clone(),
+        command: "train".into(),
+        spec: serde_json::json!({
+            "data": req.data.display().to_string(),
+            "target": req.target,
+            "pipeline": req.pipeline.map(|p| p.display().to_string()),
+            "spec": req.spec.map(|p| p.display().to_string()),
+            "estimator": req.estimator,
+            "set": req.sets,
+            "seed": req.seed,
+            "out": req.out.display().to_string(),
+        }),
+        data_fingerprint: Some(fingerprint),
+        candidates: Vec::new(),
+        chosen: Some(format!("{}: {params}", req.estimator)),
+        metrics: metrics.clone(),
+        seconds: fit_seconds,
+        versions: Vec::new(),
+    };
+    let (recorded, _) = crate::run::record_and_register(req.registry, &record, None, req.out)?;
     Ok(TrainSummary {
         output: req.out.to_owned(),
         model: model_json,
@@ -350,6 +408,8 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainSummary> {
         metrics,
         fit: outcome.report,
         fit_seconds,
+        run_id,
+        recorded,
     })
 }
 

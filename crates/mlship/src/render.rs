@@ -593,6 +593,167 @@ pub fn split(
     })
 }
 
+fn params_cell(p: &std::collections::BTreeMap<String, serde_json::Value>) -> String {
+    if p.is_empty() {
+        return "defaults".into();
+    }
+    p.iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .map_or_else(|| format!("{k}={n}"), |f| format!("{k}={}", num(f))),
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn metrics_table(
+    out: &mut impl Write,
+    metrics: &std::collections::BTreeMap<String, f64>,
+    style: Style,
+) -> Result<()> {
+    let rows: Vec<Vec<String>> = metrics
+        .iter()
+        .map(|(k, v)| vec![k.clone(), num(*v)])
+        .collect();
+    table(out, &["metric", "value"], &rows, &[false, true], style)
+}
+
+/// `mlship run`.
+pub fn run(out: &mut impl Write, s: &crate::run::RunSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        writeln!(
+            out,
+            "{} ({} task) — leaderboard by cross-validated {}:",
+            bold(&s.experiment, style),
+            s.task,
+            s.metric
+        )?;
+        let rows: Vec<Vec<String>> = s
+            .leaderboard
+            .iter()
+            .map(|r| {
+                vec![
+                    r.rank.to_string(),
+                    r.family.clone(),
+                    num(r.mean_score),
+                    num(r.std_score),
+                    format!("{}/{}", r.completed, r.n_candidates),
+                    params_cell(&r.params),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "rank",
+                "family",
+                "mean",
+                "std",
+                "candidates",
+                "best parameters",
+            ],
+            &rows,
+            &[true, false, true, true, true, false],
+            style,
+        )?;
+        writeln!(out)?;
+        writeln!(out, "held-out test metrics of the winner:")?;
+        metrics_table(out, &s.test_metrics, style)?;
+        writeln!(out)?;
+        writeln!(out, "wrote {}", s.bundle.display())?;
+        writeln!(out, "report {} (and report.json)", s.report_html.display())?;
+        writeln!(out, "run {} {}", s.run_id, s.recorded)?;
+        if let Some(v) = &s.registered {
+            writeln!(out, "registered {v}")?;
+        }
+        writeln!(out, "done in {}", seconds(s.seconds))?;
+        Ok(())
+    })
+}
+
+/// `mlship evaluate`.
+pub fn evaluate(out: &mut impl Write, s: &crate::run::EvaluateSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        let r = &s.report;
+        let e = &r.evaluation;
+        writeln!(
+            out,
+            "{} ({} task) on {} rows of {}:",
+            bold(&s.model, style),
+            r.task,
+            count(e.rows),
+            r.data
+        )?;
+        metrics_table(out, &e.metrics, style)?;
+        if let Some(c) = &e.confusion {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "confusion matrix (rows: true class, columns: predicted):"
+            )?;
+            let mut header = vec![String::new()];
+            header.extend(c.labels.iter().cloned());
+            let rows: Vec<Vec<String>> = c
+                .labels
+                .iter()
+                .zip(&c.counts)
+                .map(|(l, row)| {
+                    let mut cells = vec![l.clone()];
+                    cells.extend(row.iter().map(|v| num(*v)));
+                    cells
+                })
+                .collect();
+            let head: Vec<&str> = header.iter().map(String::as_str).collect();
+            let mut right = vec![false];
+            right.extend(std::iter::repeat_n(true, c.labels.len()));
+            table(out, &head, &rows, &right, style)?;
+        }
+        if let Some(f) = &s.report_file {
+            writeln!(out)?;
+            writeln!(out, "report {}", f.display())?;
+        }
+        Ok(())
+    })
+}
+
+/// `mlship update`.
+pub fn update(out: &mut impl Write, s: &crate::update::UpdateSummary, style: Style) -> Result<()> {
+    emit(out, s, style, |out| {
+        writeln!(
+            out,
+            "{} continued by {} on {} new rows ({} held out)",
+            bold(&s.champion, style),
+            s.method,
+            s.rows.get("fitted").copied().unwrap_or(0),
+            s.rows.get("held out").copied().unwrap_or(0)
+        )?;
+        writeln!(
+            out,
+            "{}: champion {}, challenger {} (improvement {})",
+            s.metric,
+            num(s.champion_score),
+            num(s.challenger_score),
+            num(s.improvement)
+        )?;
+        if let Some(p) = &s.output {
+            writeln!(out, "wrote {}", p.display())?;
+        }
+        if let Some(v) = &s.registered {
+            writeln!(out, "registered {v}")?;
+        }
+        writeln!(
+            out,
+            "{}{}",
+            if s.promoted { "promoted: " } else { "" },
+            s.decision
+        )?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
