@@ -3,4 +3,14 @@
 //! bootstrap intervals. Values are reported per transformed feature and folded back onto raw
 //! columns.
 //!
-//! This crate holds no explainer yet.
+//! - [`tree`]: exact TreeSHAP (path-dependent and interventional) and SHAP interaction values
+//!   for every model that exposes core's [`mlship_core::tree::TreeEnsemble`].
+//! - [`values`]: the [`ShapValues`] and [`InteractionValues`] containers.
+
+pub mod error;
+pub mod tree;
+pub mod values;
+
+pub use error::{ExplainError, Result};
+pub use tree::TreeExplainer;
+pub use values::{InteractionValues, ShapValues};
