@@ -5,12 +5,30 @@
 //!
 //! - [`tree`]: exact TreeSHAP (path-dependent and interventional) and SHAP interaction values
 //!   for every model that exposes core's [`mlship_core::tree::TreeEnsemble`].
+//! - [`linear`]: exact LinearSHAP for linear and logistic models, on the margin.
+//! - [`game`]: any model as a cooperative game over features or raw columns, with a
+//!   background sample; [`kernel`]: KernelSHAP and permutation-sampling SHAP over such games.
+//! - [`raw`]: helpers on raw batches (stacking, gathering, constant columns, outputs).
 //! - [`values`]: the [`ShapValues`] and [`InteractionValues`] containers.
 
+// ndarray views are cheap copies and are passed by value, as in core's `Model::predict`.
+#![allow(clippy::needless_pass_by_value)]
+
 pub mod error;
+pub mod game;
+pub mod kernel;
+mod linalg;
+pub mod linear;
+pub mod raw;
 pub mod tree;
 pub mod values;
 
+#[cfg(test)]
+mod testutil;
+
 pub use error::{ExplainError, Result};
+pub use game::{Game, MatrixGame, RawGame};
+pub use kernel::{KernelParams, PermutationParams, kernel_shap, permutation_shap};
+pub use linear::LinearExplainer;
 pub use tree::TreeExplainer;
 pub use values::{InteractionValues, ShapValues};

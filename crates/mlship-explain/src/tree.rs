@@ -283,7 +283,6 @@ impl TreeExplainer {
     }
 
     /// Path-dependent SHAP values of the raw output for every row of `x`, in parallel over rows.
-    #[allow(clippy::needless_pass_by_value)] // a view is a cheap copy, as in `Model::predict`
     pub fn shap_values(&self, x: ArrayView2<'_, f64>) -> Result<ShapValues> {
         self.check_rows(&x, "the rows to explain")?;
         let width = self.n_outputs * self.n_features;
@@ -338,7 +337,6 @@ impl TreeExplainer {
     }
 
     /// SHAP interaction values (path-dependent) for every row of `x`, in parallel over rows.
-    #[allow(clippy::needless_pass_by_value)] // a view is a cheap copy, as in `Model::predict`
     pub fn interaction_values(&self, x: ArrayView2<'_, f64>) -> Result<InteractionValues> {
         self.check_rows(&x, "the rows to explain")?;
         let m = self.n_features;
@@ -408,7 +406,6 @@ impl TreeExplainer {
     /// Interventional SHAP values of the raw output for every row of `x` against the rows of
     /// `background` (each weighted equally), in parallel over rows. The expected value is the
     /// mean raw output over the background.
-    #[allow(clippy::needless_pass_by_value)] // a view is a cheap copy, as in `Model::predict`
     pub fn interventional_shap_values(
         &self,
         x: ArrayView2<'_, f64>,
