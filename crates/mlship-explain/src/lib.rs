@@ -8,6 +8,9 @@
 //! - [`linear`]: exact LinearSHAP for linear and logistic models, on the margin.
 //! - [`game`]: any model as a cooperative game over features or raw columns, with a
 //!   background sample; [`kernel`]: KernelSHAP and permutation-sampling SHAP over such games.
+//! - [`importance`]: permutation importance on raw columns through any raw predictor, with
+//!   grouped columns.
+//! - [`fold`]: attributions on transformed features folded back onto raw columns and groups.
 //! - [`raw`]: helpers on raw batches (stacking, gathering, constant columns, outputs).
 //! - [`values`]: the [`ShapValues`] and [`InteractionValues`] containers.
 
@@ -15,7 +18,9 @@
 #![allow(clippy::needless_pass_by_value)]
 
 pub mod error;
+pub mod fold;
 pub mod game;
+pub mod importance;
 pub mod kernel;
 mod linalg;
 pub mod linear;
@@ -27,7 +32,9 @@ pub mod values;
 mod testutil;
 
 pub use error::{ExplainError, Result};
+pub use fold::FeatureGroups;
 pub use game::{Game, MatrixGame, RawGame};
+pub use importance::{ImportanceParams, ImportanceReport, permutation_importance};
 pub use kernel::{KernelParams, PermutationParams, kernel_shap, permutation_shap};
 pub use linear::LinearExplainer;
 pub use tree::TreeExplainer;
