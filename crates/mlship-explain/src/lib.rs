@@ -11,6 +11,10 @@
 //! - [`importance`]: permutation importance on raw columns through any raw predictor, with
 //!   grouped columns.
 //! - [`fold`]: attributions on transformed features folded back onto raw columns and groups.
+//! - [`pdp`]: partial dependence and ICE curves, one- and two-way, on raw columns.
+//! - [`lime`]: LIME for tabular rows with a kernel-weighted ridge surrogate and its fidelity.
+//! - [`fairness`]: per-group metrics and demographic-parity / equalized-odds gaps with bootstrap
+//!   intervals.
 //! - [`raw`]: helpers on raw batches (stacking, gathering, constant columns, outputs).
 //! - [`values`]: the [`ShapValues`] and [`InteractionValues`] containers.
 
@@ -18,12 +22,15 @@
 #![allow(clippy::needless_pass_by_value)]
 
 pub mod error;
+pub mod fairness;
 pub mod fold;
 pub mod game;
 pub mod importance;
 pub mod kernel;
+pub mod lime;
 mod linalg;
 pub mod linear;
+pub mod pdp;
 pub mod raw;
 pub mod tree;
 pub mod values;
