@@ -209,6 +209,8 @@ pub struct TreeExplainer {
     expected: Vec<f64>,
     base_score: Vec<f64>,
     max_depth: usize,
+    /// `recip[k] = 1 / k` for the path walks (`recip[0]` unused).
+    recip: Vec<f64>,
 }
 
 /// An element of the path of splits from the root to the current node.
@@ -247,6 +249,9 @@ impl TreeExplainer {
             expected,
             base_score: ensemble.base_score().to_vec(),
             max_depth,
+            recip: std::iter::once(0.0)
+                .chain((1..max_depth + 4).map(|k| 1.0 / k as f64))
+                .collect(),
         }
     }
 
@@ -326,6 +331,7 @@ impl TreeExplainer {
             }
             let mut walk = Walk {
                 tree,
+                recip: &self.recip,
                 x,
                 phi,
                 n_features: self.n_features,
@@ -503,6 +509,7 @@ fn walk_to_leaf(tree: &Compiled, x: &[f64]) -> usize {
 /// The state of one path-dependent walk of one tree for one row.
 struct Walk<'a> {
     tree: &'a Compiled,
+    recip: &'a [f64],
     x: &'a [f64],
     phi: &'a mut [f64],
     n_features: usize,
@@ -529,16 +536,34 @@ impl Walk<'_> {
         let (parent, path) = buf.split_at_mut(unique_depth + 1);
         path[..=unique_depth].copy_from_slice(parent);
         if self.condition == 0 || self.condition_feature != parent_feature {
-            extend_path(path, unique_depth, parent_zero, parent_one, parent_feature);
+            extend_path(
+                path,
+                unique_depth,
+                parent_zero,
+                parent_one,
+                parent_feature,
+                self.recip,
+            );
         }
         let tree = self.tree;
         let n = &tree.nodes[node];
         if n.kind == LEAF {
             let at = n.left as usize;
+            // For an element the row does not follow (one fraction 0), the unwound sum is
+            // `Σ_i w_i (d + 1) / (d − i)` divided by its zero fraction, and its contribution
+            // `sum · (0 − zero)` is minus that sum whatever the element: computed once per leaf.
+            let mut cold_sum = None;
             for i in 1..=unique_depth {
-                let w = unwound_path_sum(path, unique_depth, i);
                 let e = path[i];
-                let s = w * (e.one - e.zero) * condition_fraction;
+                let s = if e.one == 0.0 {
+                    -*cold_sum
+                        .get_or_insert_with(|| cold_unwound_sum(path, unique_depth, self.recip))
+                        * condition_fraction
+                } else {
+                    unwound_path_sum(path, unique_depth, i, self.recip)
+                        * (e.one - e.zero)
+                        * condition_fraction
+                };
                 let f = e.feature as usize;
                 match tree.output {
                     Some(o) => self.phi[o * self.n_features + f] += s * tree.values[at],
@@ -563,7 +588,7 @@ impl Walk<'_> {
         if let Some(k) = (1..=unique_depth).find(|&k| path[k].feature == n.feature) {
             incoming_zero = path[k].zero;
             incoming_one = path[k].one;
-            unwind_path(path, unique_depth, k);
+            unwind_path(path, unique_depth, k, self.recip);
             unique_depth -= 1;
         }
         let mut hot_condition = condition_fraction;
@@ -618,36 +643,52 @@ impl Walk<'_> {
     }
 }
 
-/// Adds a split to the path: every subset weight is updated for the new element.
+/// Adds a split to the path: every subset weight is updated for the new element. `recip[k]`
+/// is `1 / k` (multiplications instead of divisions in the inner loops).
 #[inline]
-fn extend_path(path: &mut [PathElem], unique_depth: usize, zero: f64, one: f64, feature: u32) {
+fn extend_path(
+    path: &mut [PathElem],
+    unique_depth: usize,
+    zero: f64,
+    one: f64,
+    feature: u32,
+    recip: &[f64],
+) {
     path[unique_depth] = PathElem {
         feature,
         zero,
         one,
         weight: if unique_depth == 0 { 1.0 } else { 0.0 },
     };
-    let d1 = (unique_depth + 1) as f64;
+    let inv_d1 = recip[unique_depth + 1];
+    let (one, zero) = (one * inv_d1, zero * inv_d1);
     for i in (0..unique_depth).rev() {
-        path[i + 1].weight += one * path[i].weight * (i + 1) as f64 / d1;
-        path[i].weight = zero * path[i].weight * (unique_depth - i) as f64 / d1;
+        let w = path[i].weight;
+        path[i + 1].weight += one * w * (i + 1) as f64;
+        path[i].weight = zero * w * (unique_depth - i) as f64;
     }
 }
 
 /// Removes element `index` from the path, undoing its [`extend_path`].
 #[inline]
-fn unwind_path(path: &mut [PathElem], unique_depth: usize, index: usize) {
+fn unwind_path(path: &mut [PathElem], unique_depth: usize, index: usize, recip: &[f64]) {
     let one = path[index].one;
     let zero = path[index].zero;
     let d1 = (unique_depth + 1) as f64;
+    let inv_d1 = recip[unique_depth + 1];
     let mut next_one = path[unique_depth].weight;
-    for i in (0..unique_depth).rev() {
-        if one == 0.0 {
-            path[i].weight = path[i].weight * d1 / (zero * (unique_depth - i) as f64);
-        } else {
+    if one == 0.0 {
+        let f = d1 / zero;
+        for i in (0..unique_depth).rev() {
+            path[i].weight *= f * recip[unique_depth - i];
+        }
+    } else {
+        let f = d1 / one;
+        let z = zero * inv_d1;
+        for i in (0..unique_depth).rev() {
             let tmp = path[i].weight;
-            path[i].weight = next_one * d1 / ((i + 1) as f64 * one);
-            next_one = tmp - path[i].weight * zero * (unique_depth - i) as f64 / d1;
+            path[i].weight = next_one * f * recip[i + 1];
+            next_one = tmp - path[i].weight * z * (unique_depth - i) as f64;
         }
     }
     for i in index..unique_depth {
@@ -657,26 +698,35 @@ fn unwind_path(path: &mut [PathElem], unique_depth: usize, index: usize) {
     }
 }
 
-/// The total subset weight of the path with element `index` removed, without modifying it.
+/// The total subset weight of the path with element `index` removed, without modifying it;
+/// for an element whose one fraction is not 0 (see [`cold_unwound_sum`] for the others).
 #[inline]
-fn unwound_path_sum(path: &[PathElem], unique_depth: usize, index: usize) -> f64 {
+fn unwound_path_sum(path: &[PathElem], unique_depth: usize, index: usize, recip: &[f64]) -> f64 {
     let one = path[index].one;
     let zero = path[index].zero;
-    let d1 = (unique_depth + 1) as f64;
-    let mut total = 0.0;
     if one == 0.0 {
-        for i in (0..unique_depth).rev() {
-            total += path[i].weight / (zero * ((unique_depth - i) as f64 / d1));
-        }
-    } else {
-        let mut next_one = path[unique_depth].weight;
-        for i in (0..unique_depth).rev() {
-            let tmp = next_one * d1 / ((i + 1) as f64 * one);
-            total += tmp;
-            next_one = path[i].weight - tmp * zero * ((unique_depth - i) as f64 / d1);
-        }
+        return cold_unwound_sum(path, unique_depth, recip) / zero;
+    }
+    let f = (unique_depth + 1) as f64 / one;
+    let z = zero * recip[unique_depth + 1];
+    let mut total = 0.0;
+    let mut next_one = path[unique_depth].weight;
+    for i in (0..unique_depth).rev() {
+        let tmp = next_one * f * recip[i + 1];
+        total += tmp;
+        next_one = path[i].weight - tmp * z * (unique_depth - i) as f64;
     }
     total
+}
+
+/// `Σ_i w_i (d + 1) / (d − i)` over the path's weights: the unwound sum of any element whose
+/// one fraction is 0, times its zero fraction.
+#[inline]
+fn cold_unwound_sum(path: &[PathElem], unique_depth: usize, recip: &[f64]) -> f64 {
+    let d1 = (unique_depth + 1) as f64;
+    d1 * (0..unique_depth)
+        .map(|i| path[i].weight * recip[unique_depth - i])
+        .sum::<f64>()
 }
 
 /// The state of one interventional walk of one tree for a (row, background row) pair.
