@@ -518,6 +518,36 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// Adds a leaf's contributions for every feature on the path.
+    fn leaf(&mut self, path: &[PathElem], unique_depth: usize, n: &Node, condition_fraction: f64) {
+        let tree = self.tree;
+        let at = n.left as usize;
+        // For an element the row does not follow (one fraction 0), the unwound sum is
+        // `Σ_i w_i (d + 1) / (d − i)` divided by its zero fraction, and its contribution
+        // `sum · (0 − zero)` is minus that sum whatever the element: computed once per leaf.
+        let mut cold_sum = None;
+        for i in 1..=unique_depth {
+            let e = path[i];
+            let s = if e.one == 0.0 {
+                -*cold_sum.get_or_insert_with(|| cold_unwound_sum(path, unique_depth, self.recip))
+                    * condition_fraction
+            } else {
+                unwound_path_sum(path, unique_depth, i, self.recip)
+                    * (e.one - e.zero)
+                    * condition_fraction
+            };
+            let f = e.feature as usize;
+            match tree.output {
+                Some(o) => self.phi[o * self.n_features + f] += s * tree.values[at],
+                None => {
+                    for (o, v) in tree.values[at..at + tree.width].iter().enumerate() {
+                        self.phi[o * self.n_features + f] += s * v;
+                    }
+                }
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn recurse(
         &mut self,
@@ -548,32 +578,7 @@ impl Walk<'_> {
         let tree = self.tree;
         let n = &tree.nodes[node];
         if n.kind == LEAF {
-            let at = n.left as usize;
-            // For an element the row does not follow (one fraction 0), the unwound sum is
-            // `Σ_i w_i (d + 1) / (d − i)` divided by its zero fraction, and its contribution
-            // `sum · (0 − zero)` is minus that sum whatever the element: computed once per leaf.
-            let mut cold_sum = None;
-            for i in 1..=unique_depth {
-                let e = path[i];
-                let s = if e.one == 0.0 {
-                    -*cold_sum
-                        .get_or_insert_with(|| cold_unwound_sum(path, unique_depth, self.recip))
-                        * condition_fraction
-                } else {
-                    unwound_path_sum(path, unique_depth, i, self.recip)
-                        * (e.one - e.zero)
-                        * condition_fraction
-                };
-                let f = e.feature as usize;
-                match tree.output {
-                    Some(o) => self.phi[o * self.n_features + f] += s * tree.values[at],
-                    None => {
-                        for (o, v) in tree.values[at..at + tree.width].iter().enumerate() {
-                            self.phi[o * self.n_features + f] += s * v;
-                        }
-                    }
-                }
-            }
+            self.leaf(path, unique_depth, n, condition_fraction);
             return;
         }
         let (hot, cold) = if tree.goes_left(n, self.x) {
