@@ -483,6 +483,12 @@ pub struct PredictSummary {
     pub rows: usize,
     /// Columns written.
     pub columns: Vec<String>,
+    /// Seconds spent reading the data file.
+    pub read_seconds: f64,
+    /// Seconds spent in the pipeline (checking and transforming the rows).
+    pub transform_seconds: f64,
+    /// Seconds spent in the model (predictions and probabilities for the transformed rows).
+    pub predict_seconds: f64,
 }
 
 /// Predicts for every row of `data` and writes the predictions (and, with `proba`, one
@@ -522,18 +528,29 @@ pub fn predict(
                 .map(|class| format!("proba_{class}")),
         );
     }
+    let (mut read_seconds, mut transform_seconds, mut predict_seconds) = (0.0, 0.0, 0.0);
     let rows = mlship_preprocess::write_table_chunks(out, |sink| -> Result<()> {
         let mut offset = 0;
-        for chunk in chunks {
+        let mut chunks = chunks;
+        loop {
+            let start = Instant::now();
+            let Some(chunk) = chunks.next() else {
+                break;
+            };
             let df = chunk?;
             let n = df.height();
             let batch = mlship_preprocess::frame_to_batch(&df)?;
             drop(df);
+            read_seconds += start.elapsed().as_secs_f64();
+            let start = Instant::now();
             let x = predictor
                 .pipeline()
                 .transform_rows(batch)
                 .map_err(|e| e.offset_rows(offset))?;
+            transform_seconds += start.elapsed().as_secs_f64();
+            let start = Instant::now();
             let p = predictor.predict_matrix(&x)?;
+            predict_seconds += start.elapsed().as_secs_f64();
             sink.write(&prediction_frame(&p, &names, proba)?)?;
             offset += n;
         }
@@ -543,6 +560,9 @@ pub fn predict(
         output: out.to_owned(),
         rows,
         columns: names,
+        read_seconds,
+        transform_seconds,
+        predict_seconds,
     })
 }
 
