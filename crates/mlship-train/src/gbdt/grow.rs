@@ -162,7 +162,30 @@ struct Leaf {
     best: Option<HSplit>,
 }
 
-/// Builds the histogram of `rows` for the active features.
+/// Histograms of the features of one node (`features × HIST_BINS`), recycled between nodes
+/// so that growing a tree allocates a handful of them, not one per node.
+#[derive(Debug, Default)]
+struct HistPool {
+    free: Vec<Vec<Bin>>,
+}
+
+impl HistPool {
+    /// A histogram of `len` bins, not cleared.
+    fn take(&mut self, len: usize) -> Vec<Bin> {
+        match self.free.pop() {
+            Some(h) if h.len() == len => h,
+            _ => vec![Bin::default(); len],
+        }
+    }
+
+    fn give(&mut self, h: Vec<Bin>) {
+        self.free.push(h);
+    }
+}
+
+/// Fills `hist` with the histogram of `rows` for the active features (inactive ones are left
+/// as they are). `gh` is scratch space for the rows' gradient/hessian pairs.
+#[allow(clippy::too_many_arguments)]
 fn build_hist(
     b: &Binned,
     n: usize,
@@ -170,18 +193,16 @@ fn build_hist(
     grad: &[f64],
     hess: &[f64],
     active: &[bool],
-) -> Vec<Bin> {
+    gh: &mut Vec<[f64; 2]>,
+    hist: &mut [Bin],
+) {
     // Every row in order (the root without bagging): no gather, no indirection.
     let all = rows.len() == n;
-    let (g, h): (Vec<f64>, Vec<f64>) = if all {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            rows.iter().map(|&r| grad[r as usize]).collect(),
-            rows.iter().map(|&r| hess[r as usize]).collect(),
-        )
-    };
-    let mut hist = vec![Bin::default(); active.len() * HIST_BINS];
+    gh.clear();
+    if !all {
+        gh.extend(rows.iter().map(|&r| [grad[r as usize], hess[r as usize]]));
+    }
+    let gh = &gh[..];
     hist.par_chunks_mut(HIST_BINS)
         .enumerate()
         .for_each(|(j, out)| {
@@ -191,6 +212,7 @@ fn build_hist(
             let Ok(out): std::result::Result<&mut [Bin; HIST_BINS], _> = out.try_into() else {
                 return;
             };
+            out.fill(Bin::default());
             let col = &b.codes[j * n..(j + 1) * n];
             // A `u8` code indexes a 256-bin array without a bounds check.
             if all {
@@ -202,14 +224,39 @@ fn build_hist(
                 }
                 return;
             }
-            for ((&r, &gk), &hk) in rows.iter().zip(&g).zip(&h) {
-                let bin = &mut out[col[r as usize] as usize];
+            for (&r, &[gk, hk]) in rows.iter().zip(gh) {
+                let Some(&code) = col.get(r as usize) else {
+                    continue;
+                };
+                let bin = &mut out[code as usize];
                 bin.g += gk;
                 bin.h += hk;
                 bin.c += 1.0;
             }
         });
-    hist
+}
+
+/// Splits `rows` (in order) by the split of `node` on the codes `col`: the left rows stay in
+/// `rows`, the right ones are returned, both in their original order.
+fn partition(node: &GNode, col: &[u8], rows: &mut Vec<u32>) -> Vec<u32> {
+    // Where each code goes, looked up instead of branched on.
+    let mut left = [0usize; HIST_BINS];
+    for (code, l) in left.iter_mut().enumerate() {
+        *l = usize::from(node.goes_left(code as u8));
+    }
+    let mut right = vec![0u32; rows.len()];
+    let (mut nl, mut nr) = (0, 0);
+    for k in 0..rows.len() {
+        let r = rows[k];
+        let go = left[col.get(r as usize).copied().unwrap_or(MISSING) as usize];
+        rows[nl] = r;
+        right[nr] = r;
+        nl += go;
+        nr += 1 - go;
+    }
+    rows.truncate(nl);
+    right.truncate(nr);
+    right
 }
 
 fn score(g: f64, h: f64, l2: f64) -> f64 {
@@ -227,7 +274,11 @@ pub fn grow(
     hess: &[f64],
     active: &[bool],
 ) -> GTree {
-    let hist = build_hist(b, n, &rows, grad, hess, active);
+    let len = active.len() * HIST_BINS;
+    let mut pool = HistPool::default();
+    let mut gh = Vec::with_capacity(rows.len());
+    let mut hist = pool.take(len);
+    build_hist(b, n, &rows, grad, hess, active, &mut gh, &mut hist);
     let total = rows.iter().fold(Bin::default(), |a, &r| Bin {
         g: a.g + grad[r as usize],
         h: a.h + hess[r as usize],
@@ -272,25 +323,19 @@ pub fn grow(
             cover: leaf.total.h,
         };
         let col = &b.codes[sp.feature * n..(sp.feature + 1) * n];
-        let mut lrows = Vec::with_capacity(leaf.rows.len());
-        let mut rrows = Vec::with_capacity(leaf.rows.len());
-        for &r in &leaf.rows {
-            if tmp.goes_left(col[r as usize]) {
-                lrows.push(r);
-            } else {
-                rrows.push(r);
-            }
-        }
-        lrows.shrink_to_fit();
-        rrows.shrink_to_fit();
+        let mut lrows = leaf.rows;
+        let rrows = partition(&tmp, col, &mut lrows);
         let small_left = lrows.len() <= rrows.len();
-        let small_hist = build_hist(
+        let mut small_hist = pool.take(len);
+        build_hist(
             b,
             n,
             if small_left { &lrows } else { &rrows },
             grad,
             hess,
             active,
+            &mut gh,
+            &mut small_hist,
         );
         let mut large_hist = leaf.hist;
         for (a, c) in large_hist.iter_mut().zip(&small_hist) {
@@ -358,6 +403,7 @@ pub fn grow(
         while k < leaves.len() {
             if leaves[k].best.is_none() {
                 let l = leaves.swap_remove(k);
+                pool.give(l.hist);
                 done.push((l.node, l.rows));
             } else {
                 k += 1;
@@ -477,6 +523,10 @@ fn numeric_split(
     let mut left = Bin::default();
     let mut best: Option<HSplit> = None;
     for (bin, hb) in h.iter().enumerate().take(n_bins) {
+        // An empty bin moves no row across: the split after it is the one before it.
+        if hb.c == 0.0 {
+            continue;
+        }
         left = add(left, *hb);
         let last = bin + 1 == n_bins;
         if last && miss.c == 0.0 {

@@ -484,7 +484,6 @@ impl Gbdt {
         let mut best = (f64::INFINITY, 0usize, n_init);
         let mut rounds = 0;
         let mut stopped_early = false;
-        let mut last_loss = obj.loss(&f, &train.y, &train.w);
         let mut new_trees: Vec<Tree> = Vec::new();
         let mut round_gain: Vec<Vec<(usize, f64)>> = Vec::new();
         for round in 0..p.n_estimators {
@@ -571,17 +570,21 @@ impl Gbdt {
             }
             round_gain.push(splits_round);
             rounds = round + 1;
-            last_loss = obj.loss(&f, &train.y, &train.w);
+            // The training loss is only computed each round when someone watches it.
             let watched = match (&valid, &fv) {
-                (Some(v), Some(fv)) => obj.loss(fv, &v.y, &v.w),
-                _ => last_loss,
+                (Some(v), Some(fv)) => Some(obj.loss(fv, &v.y, &v.w)),
+                _ if ctx.progress.is_some() => Some(obj.loss(&f, &train.y, &train.w)),
+                _ => None,
             };
-            ctx.report(&Progress {
-                stage: "boosting".into(),
-                done: rounds as u64,
-                total: Some(p.n_estimators as u64),
-                loss: Some(watched),
-            });
+            if ctx.progress.is_some() {
+                ctx.report(&Progress {
+                    stage: "boosting".into(),
+                    done: rounds as u64,
+                    total: Some(p.n_estimators as u64),
+                    loss: watched,
+                });
+            }
+            let watched = watched.unwrap_or(f64::INFINITY);
             if valid.is_some() {
                 if watched < best.0 - p.tol {
                     best = (watched, rounds, n_init + new_trees.len());
@@ -611,7 +614,7 @@ impl Gbdt {
             ));
         }
         report.iterations = keep_rounds;
-        report.objective = Some(last_loss);
+        report.objective = Some(obj.loss(&f, &train.y, &train.w));
         if stopped_early {
             report.warnings.push(format!(
                 "early stopping: no improvement for {} rounds; kept {keep_rounds} of {rounds} rounds",

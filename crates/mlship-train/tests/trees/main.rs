@@ -6,6 +6,7 @@ mod cart;
 mod forest;
 mod gbdt;
 mod golden;
+mod lightgbm;
 mod parity;
 
 use mlship_core::rng::Rng;
