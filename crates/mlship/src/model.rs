@@ -423,6 +423,12 @@ pub struct PredictSummary {
     pub rows: usize,
     /// Columns written.
     pub columns: Vec<String>,
+    /// Seconds spent reading the data file.
+    pub read_seconds: f64,
+    /// Seconds spent in the pipeline (checking and transforming the rows).
+    pub transform_seconds: f64,
+    /// Seconds spent in the model (predictions and probabilities for the transformed rows).
+    pub predict_seconds: f64,
 }
 
 /// Predicts for every row of `data` and writes the predictions (and, with `proba`, one
@@ -437,10 +443,16 @@ pub fn predict(
     mlship_preprocess::FileFormat::from_path(out)?;
     let predictor = BundlePredictor::load_uri(model, registry)?;
     let options = read_options(predictor.pipeline().spec())?;
+    let start = Instant::now();
     let batch = read_batch(data, &options)?;
+    let read_seconds = start.elapsed().as_secs_f64();
     let rows = batch.n_rows();
+    let start = Instant::now();
     let x = predictor.pipeline().transform_rows(batch)?;
+    let transform_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
     let p = predictor.predict_matrix(&x)?;
+    let predict_seconds = start.elapsed().as_secs_f64();
     let mut names = vec!["prediction".to_owned()];
     let mut columns: Vec<mlship_core::RawColumn> = Vec::new();
     match &p.labels {
@@ -474,5 +486,8 @@ pub fn predict(
         output: out.to_owned(),
         rows,
         columns: names,
+        read_seconds,
+        transform_seconds,
+        predict_seconds,
     })
 }
