@@ -66,6 +66,8 @@ pub struct Options {
     pub install_peers: bool,
     /// Rewrite the tasks' sections of `docs/benchmarks.md`.
     pub write: bool,
+    /// Time this mlship binary instead of building the release one.
+    pub mlship: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -77,6 +79,7 @@ impl Default for Options {
             peers: None,
             install_peers: false,
             write: true,
+            mlship: None,
         }
     }
 }
@@ -117,6 +120,7 @@ impl Options {
                 "--peers" => {
                     options.peers = Some(PathBuf::from(flags.value("a Python interpreter")?));
                 }
+                "--mlship" => options.mlship = Some(PathBuf::from(flags.value("a binary")?)),
                 "--install-peers" if !flags.has_inline_value() => options.install_peers = true,
                 "--no-write" if !flags.has_inline_value() => options.write = false,
                 other => bail!("unknown option `{other}` for `bench`\n\n{}", crate::USAGE),
@@ -845,9 +849,9 @@ fn run_example(
         &mut cmd,
         &format!("cargo build --release --locked -p {package} --example {example}"),
     )?;
-    let program = ctx
-        .mlship
-        .with_file_name("examples")
+    let program = target_dir(ctx.root)?
+        .join("release")
+        .join("examples")
         .join(format!("{example}{}", std::env::consts::EXE_SUFFIX));
     let args = ctx.args(args, None);
     for a in &args {
@@ -1053,12 +1057,14 @@ pub fn run(root: &Path, options: &Options, args: &[String]) -> Result<()> {
     };
 
     let tasks = options.tasks();
-    let mlship = target
+    let release = target
         .join("release")
         .join(format!("mlship{}", std::env::consts::EXE_SUFFIX));
-    if tasks
-        .iter()
-        .any(|t| matches!(t.def().work, Work::Compare(_)))
+    let mlship = options.mlship.clone().unwrap_or(release);
+    if options.mlship.is_none()
+        && tasks
+            .iter()
+            .any(|t| matches!(t.def().work, Work::Compare(_)))
     {
         let build = ["build", "--release", "--locked", "-p", "mlship"];
         run_status(
@@ -1081,7 +1087,17 @@ pub fn run(root: &Path, options: &Options, args: &[String]) -> Result<()> {
     command.extend(args.iter().cloned());
     let env = Environment {
         machine: machine(),
-        mlship: first_line(&mlship, &["--version"]),
+        mlship: match &options.mlship {
+            None => format!(
+                "{} (release profile: thin LTO, codegen-units 1)",
+                first_line(&mlship, &["--version"])
+            ),
+            Some(path) => format!(
+                "{} (the binary {})",
+                first_line(&mlship, &["--version"]),
+                path.display()
+            ),
+        },
         rustc: first_line(Path::new("rustc"), &["-V"]),
         date: utc_timestamp(
             SystemTime::now()

@@ -68,6 +68,7 @@ commands:
                 --install-peers   create <target-dir>/peers-venv and pip install
                                   xtask/peers/requirements.txt into it
                 --no-write        print the tables only, leave docs/benchmarks.md alone
+                --mlship PATH     time this mlship binary instead of building the release one
   help        print this message
 ";
 

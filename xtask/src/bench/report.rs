@@ -514,7 +514,7 @@ pub struct Row {
 pub struct Environment {
     /// CPU model, logical CPUs, memory.
     pub machine: String,
-    /// `mlship --version`.
+    /// `mlship --version` and how it was built.
     pub mlship: String,
     /// `rustc -V`.
     pub rustc: String,
@@ -682,10 +682,7 @@ impl TaskResult {
             ""
         };
         let _ = writeln!(out, "- Load average (1 min): {}.{busy}", self.load_text());
-        let mut versions = format!(
-            "- Versions: {} (release profile: thin LTO, codegen-units 1), {}",
-            env.mlship, env.rustc
-        );
+        let mut versions = format!("- Versions: {}, {}", env.mlship, env.rustc);
         if let Some((python, libs)) = &self.python {
             let _ = write!(versions, ", Python {python}");
             for (name, v) in libs {

@@ -21,6 +21,8 @@ fn options_parse() {
         "/usr/bin/python3",
         "--install-peers",
         "--no-write",
+        "--mlship",
+        "target/ci/mlship",
     ]))
     .expect("valid");
     assert_eq!(
@@ -32,6 +34,7 @@ fn options_parse() {
             peers: Some(PathBuf::from("/usr/bin/python3")),
             install_peers: true,
             write: false,
+            mlship: Some(PathBuf::from("target/ci/mlship")),
         }
     );
     let err = |a: &[&str]| Options::parse(&args(a)).expect_err("invalid").to_string();
