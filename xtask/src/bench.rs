@@ -1,60 +1,55 @@
 //! `cargo xtask bench`: mlship side by side with its Python peers, on the datasets of
 //! `cargo xtask datagen`, with the results written to `docs/benchmarks.md`.
 //!
-//! Tasks:
-//! - `profile`: `mlship data profile --json throughput_1m.csv` (the whole process, release
-//!   build) against polars `read_csv` + `describe()` and pandas `read_csv` +
-//!   `describe(include="all")` (timed in-process by `xtask/peers/profile.py`).
+//! A task is a small declarative thing ([`tasks`]): the data files it reads (datagen's, or
+//! rows cut from them), the mlship command timed and which number of its JSON output is the
+//! timed part (or the whole process), the peer script and function timed against it, and the
+//! targets of the issues. Two tasks measure themselves instead: `row_path` runs a criterion
+//! benchmark and `registry` an example program of the workspace.
 //!
-//! Every timing is the median of `--repeats` runs after one untimed warm-up run, with the file
+//! Every timing is the median of `--repeats` runs after one untimed warm-up run, with the files
 //! in the page cache. Ratios are always "mlship time ÷ peer time": below 1 mlship is faster.
 
-use std::fmt::Write as _;
+pub mod report;
+pub mod tasks;
+
+use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::datagen;
+pub use report::*;
+pub use tasks::Task;
+use tasks::{Case, Input, Limit, PeerRef, Rows, Source, TaskDef, Timed, Work};
 
 /// The file `bench` reads and writes its results into, relative to the workspace root.
 pub const DOC_PATH: &str = "docs/benchmarks.md";
 /// The peers' requirements, relative to the workspace root.
 pub const PEER_REQUIREMENTS: &str = "xtask/peers/requirements.txt";
+/// The peer scripts, relative to the workspace root.
+pub const PEERS_DIR: &str = "xtask/peers";
+/// The pipeline specs of the tasks, relative to the workspace root.
+pub const SPECS_DIR: &str = "xtask/bench";
 /// The folder, under the target dir, of the virtualenv `--install-peers` creates.
 pub const PEERS_VENV: &str = "peers-venv";
-/// The dataset the `profile` task reads (written by `cargo xtask datagen --only throughput`).
-pub const PROFILE_FILE: &str = "throughput_1m.csv";
-/// Rows of [`PROFILE_FILE`] at scale 1; the targets are stated for this size.
-pub const PROFILE_ROWS: u64 = 1_000_000;
 /// Above this share of the CPUs' time used by other processes, a run is flagged as busy.
 pub const BUSY_SHARE: f64 = 0.1;
-
-/// A benchmark task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Task {
-    /// `mlship data profile` against polars / pandas `read_csv` + `describe`.
-    Profile,
-}
-
-impl Task {
-    /// Every task, in run order.
-    pub const ALL: [Task; 1] = [Task::Profile];
-
-    /// The name used by `--only` and in the markers of `docs/benchmarks.md`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Profile => "profile",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.name() == name)
-    }
-}
+/// The variables that size thread pools: rayon, polars, OpenMP and the BLAS libraries.
+pub const THREAD_VARIABLES: [&str; 6] = [
+    "RAYON_NUM_THREADS",
+    "POLARS_MAX_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+];
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +64,10 @@ pub struct Options {
     pub peers: Option<PathBuf>,
     /// Create `<target-dir>/peers-venv` and install the pinned peers first.
     pub install_peers: bool,
-    /// Rewrite this task's section of `docs/benchmarks.md`.
+    /// Rewrite the tasks' sections of `docs/benchmarks.md`.
     pub write: bool,
+    /// Time this mlship binary instead of building the release one.
+    pub mlship: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -82,6 +79,7 @@ impl Default for Options {
             peers: None,
             install_peers: false,
             write: true,
+            mlship: None,
         }
     }
 }
@@ -122,6 +120,7 @@ impl Options {
                 "--peers" => {
                     options.peers = Some(PathBuf::from(flags.value("a Python interpreter")?));
                 }
+                "--mlship" => options.mlship = Some(PathBuf::from(flags.value("a binary")?)),
                 "--install-peers" if !flags.has_inline_value() => options.install_peers = true,
                 "--no-write" if !flags.has_inline_value() => options.write = false,
                 other => bail!("unknown option `{other}` for `bench`\n\n{}", crate::USAGE),
@@ -140,646 +139,80 @@ impl Options {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// pure helpers
-// ---------------------------------------------------------------------------------------------
-
-/// The median of `values` (the mean of the two middle values for an even count), or `None`
-/// for no values.
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some(f64::midpoint(sorted[n / 2 - 1], sorted[n / 2])),
-    }
-}
-
-/// The start and end markers of task `name`'s section of `docs/benchmarks.md`.
-pub fn markers(name: &str) -> (String, String) {
-    (
-        format!("<!-- bench:{name}:start -->"),
-        format!("<!-- bench:{name}:end -->"),
-    )
-}
-
-/// `doc` with the section of task `name` (markers included) replaced by `section`, which
-/// must itself start and end with the markers. Everything outside the markers is kept byte
-/// for byte. Without markers the section is appended at the end.
-pub fn replace_section(doc: &str, name: &str, section: &str) -> Result<String> {
-    let (start, end) = markers(name);
-    let section = section.trim_end_matches('\n');
-    match (doc.find(&start), doc.find(&end)) {
-        (Some(s), Some(e)) if s < e => {
-            if doc[s + start.len()..].contains(&start) || doc[e + end.len()..].contains(&end) {
-                bail!("the `{name}` markers appear more than once: keep one {start} … {end} pair");
-            }
-            let after = e + end.len();
-            Ok(format!("{}{section}{}", &doc[..s], &doc[after..]))
-        }
-        (None, None) => {
-            let mut out = doc.trim_end_matches('\n').to_string();
-            if !out.is_empty() {
-                out.push_str("\n\n");
-            }
-            out.push_str(section);
-            out.push('\n');
-            Ok(out)
-        }
-        _ => bail!(
-            "the `{name}` markers are unbalanced or out of order: expected {start} before {end}"
-        ),
-    }
-}
-
-/// One peer's timing, as `xtask/peers/*.py` reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PeerTiming {
-    /// The library (`polars`, `pandas`), the key the targets name.
-    pub tool: String,
-    /// What was timed, e.g. `polars read_csv + describe()`.
-    pub label: String,
-    /// Median seconds.
-    pub seconds: f64,
-    /// Every timed run, in seconds.
-    pub raw: Vec<f64>,
-    /// Rows and columns the peer read, when reported.
-    pub shape: Option<(u64, u64)>,
-}
-
-/// What a peer script printed.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PeerReport {
-    /// The Python version.
-    pub python: String,
-    /// Library versions, sorted by name.
-    pub versions: Vec<(String, String)>,
-    /// One timing per peer that ran.
-    pub timings: Vec<PeerTiming>,
-    /// Peers that failed: tool and message.
-    pub errors: Vec<(String, String)>,
-}
-
-fn number(v: &Value, what: &str) -> Result<f64> {
-    v.as_f64()
-        .filter(|x| x.is_finite() && *x >= 0.0)
-        .with_context(|| format!("{what}: expected a non-negative number, found {v}"))
-}
-
-/// Parses the JSON object a peer script prints on stdout (its last line starting with `{`,
-/// so a stray line printed by a library before it does no harm).
-pub fn parse_peer_output(stdout: &str) -> Result<PeerReport> {
-    let line = stdout
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('{'))
-        .context("the peer script printed no JSON object")?;
-    let json: Value = serde_json::from_str(line).context("the peer script's JSON is invalid")?;
-    let text = |v: &Value| v.as_str().map(str::to_string);
-    let python = json.get("python").and_then(text).unwrap_or_default();
-    let mut versions: Vec<(String, String)> = match json.get("versions") {
-        Some(Value::Object(map)) => map
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), text(v)?)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    versions.sort();
-    let mut timings = Vec::new();
-    let tasks = json
-        .get("tasks")
-        .and_then(Value::as_array)
-        .context("the peer script's JSON has no `tasks` list")?;
-    for (i, task) in tasks.iter().enumerate() {
-        let label = task
-            .get("peer")
-            .and_then(text)
-            .with_context(|| format!("peer task {i} has no `peer` label"))?;
-        // Older scripts had no `tool`: it is the label's first word (`polars read_csv …`).
-        let tool = task
-            .get("tool")
-            .and_then(text)
-            .or_else(|| label.split_whitespace().next().map(str::to_string))
-            .unwrap_or_default();
-        let seconds = number(
-            task.get("seconds").unwrap_or(&Value::Null),
-            &format!("`seconds` of {label}"),
-        )?;
-        let raw = task
-            .get("raw")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|v| number(v, &format!("`raw` of {label}")))
-                    .collect::<Result<Vec<f64>>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
-        let shape = match (
-            task.get("rows").and_then(Value::as_u64),
-            task.get("columns").and_then(Value::as_u64),
-        ) {
-            (Some(r), Some(c)) => Some((r, c)),
-            _ => None,
-        };
-        timings.push(PeerTiming {
-            tool,
-            label,
-            seconds,
-            raw,
-            shape,
-        });
-    }
-    let errors = json
-        .get("errors")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    let field = |k: &str| e.get(k).and_then(text).unwrap_or_default();
-                    (field("tool"), field("error"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(PeerReport {
-        python,
-        versions,
-        timings,
-        errors,
-    })
-}
-
-/// A performance target from the issue: mlship time ÷ `peer` time must stay below `limit`
-/// (or at it, when `inclusive`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Target {
-    /// The peer's `tool` key.
-    pub peer: &'static str,
-    /// The largest acceptable ratio mlship ÷ peer.
-    pub limit: f64,
-    /// Whether the limit itself passes (`≤`) or not (`<`).
-    pub inclusive: bool,
-    /// The target in words.
-    pub text: &'static str,
-}
-
-impl Target {
-    /// Whether `ratio` (mlship ÷ peer) meets the target.
-    pub fn met(&self, ratio: f64) -> bool {
-        if self.inclusive {
-            ratio <= self.limit
-        } else {
-            ratio < self.limit
-        }
-    }
-
-    /// `≤ 1.2` or `< 1`.
-    pub fn short(&self) -> String {
-        format!("{} {}", if self.inclusive { "≤" } else { "<" }, self.limit)
-    }
-}
-
-/// The targets of the `profile` task (the issue's acceptance criteria).
-pub const PROFILE_TARGETS: [Target; 2] = [
-    Target {
-        peer: "polars",
-        limit: 1.2,
-        inclusive: true,
-        text: "at most 1.2× the time of polars read_csv + describe()",
-    },
-    Target {
-        peer: "pandas",
-        limit: 1.0,
-        inclusive: false,
-        text: "faster than pandas read_csv + describe(include=\"all\")",
-    },
-];
-
-/// The `model name` of the first processor in `/proc/cpuinfo`.
-pub fn cpu_model(cpuinfo: &str) -> Option<String> {
-    cpuinfo.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        (key.trim() == "model name").then(|| value.trim().to_string())
-    })
-}
-
-/// `MemTotal` of `/proc/meminfo`, in KiB.
-pub fn mem_total_kib(meminfo: &str) -> Option<u64> {
-    meminfo.lines().find_map(|line| {
-        let rest = line.strip_prefix("MemTotal:")?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
-}
-
-/// CPU time counters in clock ticks: the machine's busy and total time (`/proc/stat`) and the
-/// time used by this process and the children it waited for (`/proc/self/stat`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CpuTimes {
-    /// Busy time of all CPUs (user, nice, system, irq, softirq, steal).
-    pub busy: u64,
-    /// Busy plus idle and iowait time of all CPUs.
-    pub total: u64,
-    /// This process's user + system time and that of its waited-for children.
-    pub ours: u64,
-}
-
-impl CpuTimes {
-    /// Parses the `cpu` line of `/proc/stat` and the fields of `/proc/self/stat`.
-    pub fn parse(proc_stat: &str, self_stat: &str) -> Option<Self> {
-        let fields: Vec<u64> = proc_stat
-            .lines()
-            .find_map(|l| l.strip_prefix("cpu "))?
-            .split_whitespace()
-            .map(str::parse)
-            .collect::<Result<_, _>>()
-            .ok()?;
-        let field = |i: usize| fields.get(i).copied().unwrap_or(0);
-        // user nice system idle iowait irq softirq steal (guest time is inside user).
-        let busy = field(0) + field(1) + field(2) + field(5) + field(6) + field(7);
-        let total = busy + field(3) + field(4);
-        // After the `(comm)` field: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-        let rest: Vec<&str> = self_stat.rsplit_once(')')?.1.split_whitespace().collect();
-        let tick = |n: usize| rest.get(n - 3)?.parse::<u64>().ok();
-        let ours = tick(14)? + tick(15)? + tick(16)? + tick(17)?;
-        Some(Self { busy, total, ours })
-    }
-
-    /// The share of all CPUs' time between `self` and `later` that other processes used.
-    pub fn others_share(&self, later: &Self) -> Option<f64> {
-        let total = later.total.checked_sub(self.total).filter(|&t| t > 0)?;
-        let busy = later.busy.saturating_sub(self.busy);
-        let ours = later.ours.saturating_sub(self.ours);
-        Some((busy.saturating_sub(ours) as f64 / total as f64).min(1.0))
-    }
-}
-
-/// `YYYY-MM-DD HH:MM UTC` for `secs` seconds after the Unix epoch.
-pub fn utc_timestamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (year, month, day) = mlship_core::time::civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
-/// `args` as one shell command line, quoting what needs it.
-pub fn shell_line(args: &[String]) -> String {
-    args.iter()
-        .map(|a| {
-            let plain = !a.is_empty()
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-            if plain {
-                a.clone()
-            } else {
-                format!("'{}'", a.replace('\'', r"'\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn secs(x: f64) -> String {
-    format!("{x:.3}")
-}
-
-fn list(values: &[f64]) -> String {
-    values
-        .iter()
-        .map(|&v| secs(v))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-// ---------------------------------------------------------------------------------------------
-// the profile task's results and how they are shown
-// ---------------------------------------------------------------------------------------------
-
-/// Where the peers came from, or why there are none.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Peers {
-    /// No Python with the peers was given or found.
-    Missing(String),
-    /// The peer script failed.
-    Failed(String),
-    /// The peers ran.
-    Ran(PeerReport),
-}
-
-/// Everything measured by the `profile` task.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProfileResult {
-    /// The data file (its name is what the report shows).
-    pub file: PathBuf,
-    /// Its size in bytes.
-    pub bytes: u64,
-    /// Rows and columns mlship read.
-    pub shape: Option<(u64, u64)>,
-    /// Wall time of each timed `mlship data profile` process, seconds.
-    pub mlship_raw: Vec<f64>,
-    /// mlship's own `read_seconds` of each timed run.
-    pub read_seconds: Vec<f64>,
-    /// mlship's own `profile_seconds` of each timed run.
-    pub profile_seconds: Vec<f64>,
-    /// The peers' timings.
-    pub peers: Peers,
-    /// 1-minute load average before and after the timed runs.
-    pub load: (Option<f64>, Option<f64>),
-    /// Share of all CPUs' time that other processes used during the timed runs.
-    pub others_cpu: Option<f64>,
-}
-
-/// Where and with what the benchmark ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Environment {
-    /// CPU model, logical CPUs, memory.
-    pub machine: String,
-    /// `mlship --version`.
-    pub mlship: String,
-    /// `rustc -V`.
-    pub rustc: String,
-    /// When, `YYYY-MM-DD HH:MM UTC`.
-    pub date: String,
-    /// The command that reproduces the run.
-    pub command: String,
-}
-
-/// One row of the result table.
-#[derive(Debug, Clone, PartialEq)]
-struct Row {
-    tool: String,
-    seconds: f64,
-    ratio: Option<f64>,
-    target: Option<Target>,
-}
-
-impl ProfileResult {
-    fn mlship_median(&self) -> f64 {
-        median(&self.mlship_raw).unwrap_or(f64::NAN)
-    }
-
-    fn rows(&self) -> Vec<Row> {
-        let mlship = self.mlship_median();
-        let mut rows = vec![Row {
-            tool: "mlship data profile --json (whole process)".into(),
-            seconds: mlship,
-            ratio: None,
-            target: None,
-        }];
-        if let Peers::Ran(report) = &self.peers {
-            for t in &report.timings {
-                rows.push(Row {
-                    tool: t.label.clone(),
-                    seconds: t.seconds,
-                    ratio: (t.seconds > 0.0).then(|| mlship / t.seconds),
-                    target: PROFILE_TARGETS.iter().find(|x| x.peer == t.tool).copied(),
-                });
-            }
-        }
-        rows
-    }
-
-    /// Each target with its verdict: `Some(ratio)` when the peer ran.
-    fn verdicts(&self) -> Vec<(Target, Option<f64>)> {
-        let rows = self.rows();
-        PROFILE_TARGETS
-            .iter()
-            .map(|t| {
-                let ratio = rows
-                    .iter()
-                    .find(|r| r.target.is_some_and(|x| x.peer == t.peer))
-                    .and_then(|r| r.ratio);
-                (*t, ratio)
-            })
-            .collect()
-    }
-
-    fn full_size(&self) -> bool {
-        self.shape.is_some_and(|(rows, _)| rows == PROFILE_ROWS)
-    }
-
-    fn verdict_word(&self, target: &Target, ratio: f64) -> &'static str {
-        match (self.full_size(), target.met(ratio)) {
-            (false, _) => "n/a (not the 1M-row file)",
-            (true, true) => "PASS",
-            (true, false) => "MISS",
-        }
-    }
-
-    fn data_line(&self) -> String {
-        let name = self.file.file_name().map_or_else(
-            || self.file.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let size = format!("{:.1} MB", self.bytes as f64 / 1e6);
-        match self.shape {
-            Some((rows, columns)) => format!(
-                "`{name}` ({} rows × {columns} columns, {size})",
-                thousands(rows)
-            ),
-            None => format!("`{name}` ({size})"),
-        }
-    }
-
-    fn load_text(&self) -> String {
-        let f = |x: Option<f64>| x.map_or_else(|| "?".to_string(), |v| format!("{v:.2}"));
-        let others = self.others_cpu.map_or_else(String::new, |share| {
-            format!(
-                "; other processes used {:.0}% of the CPUs' time during them",
-                share * 100.0
-            )
-        });
-        format!(
-            "{} before, {} after the timed runs{others}",
-            f(self.load.0),
-            f(self.load.1)
-        )
-    }
-
-    /// The plain-text report printed on stdout.
-    pub fn table(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "\nprofile: {}", self.data_line().replace('`', ""));
-        let _ = writeln!(
-            out,
-            "  {:<46} {:>9} {:>14}  {:<6}  result",
-            "tool", "median s", "mlship÷peer", "target"
-        );
-        for row in self.rows() {
-            let ratio = row.ratio.map_or_else(String::new, |r| format!("{r:.3}"));
-            let (target, verdict) = match (row.target, row.ratio) {
-                (Some(t), Some(r)) => (t.short(), self.verdict_word(&t, r).to_string()),
-                _ => (String::new(), String::new()),
-            };
-            let line = format!(
-                "  {:<46} {:>9} {:>14}  {:<6}  {verdict}",
-                row.tool,
-                secs(row.seconds),
-                ratio,
-                target
-            );
-            let _ = writeln!(out, "{}", line.trim_end());
-        }
-        let _ = writeln!(
-            out,
-            "  mlship's own split, last run: read {} s + profile {} s (medians {} + {})",
-            self.read_seconds.last().map_or("?".into(), |&x| secs(x)),
-            self.profile_seconds.last().map_or("?".into(), |&x| secs(x)),
-            median(&self.read_seconds).map_or("?".into(), secs),
-            median(&self.profile_seconds).map_or("?".into(), secs),
-        );
-        let _ = writeln!(out, "  raw mlship times: {}", list(&self.mlship_raw));
-        match &self.peers {
-            Peers::Missing(why) => {
-                let _ = writeln!(out, "  no peers: {why}");
-            }
-            Peers::Failed(why) => {
-                let _ = writeln!(out, "  the peers failed: {why}");
-            }
-            Peers::Ran(report) => {
-                for t in &report.timings {
-                    let _ = writeln!(out, "  raw {} times: {}", t.tool, list(&t.raw));
-                }
-                for (tool, error) in &report.errors {
-                    let _ = writeln!(out, "  {tool} failed: {error}");
-                }
-            }
-        }
-        let _ = writeln!(out, "  load average (1 min): {}", self.load_text());
-        if self.others_cpu.is_some_and(|share| share > BUSY_SHARE) {
-            let _ = writeln!(
-                out,
-                "  warning: the machine was busy; these timings are slower and noisier than on an idle one"
-            );
-        }
-        for (target, ratio) in self.verdicts() {
-            let verdict = match ratio {
-                Some(r) => format!(
-                    "{}: mlship ÷ {} = {r:.3} (target {})",
-                    self.verdict_word(&target, r),
-                    target.peer,
-                    target.short()
-                ),
-                None => format!("not measured: no {} timing", target.peer),
-            };
-            let _ = writeln!(out, "  target {}: {verdict}", target.text);
-        }
-        out
-    }
-
-    /// The `profile` section of `docs/benchmarks.md`, markers included.
-    pub fn markdown(&self, env: &Environment) -> String {
-        let (start, end) = markers(Task::Profile.name());
-        let mut out = String::new();
-        let _ = writeln!(out, "{start}");
-        let _ = writeln!(
-            out,
-            "<!-- generated by `cargo xtask bench --only profile`; edits here are overwritten -->"
-        );
-        let _ = writeln!(
-            out,
-            "## profile: `mlship data profile` vs polars and pandas\n"
-        );
-        let _ = writeln!(
-            out,
-            "Data: {}, from `cargo xtask datagen --only throughput`, in the page cache. \
-             mlship: wall time of the whole `mlship data profile --json FILE` process (start-up, \
-             read, profile, JSON on stdout). Peers: the read and describe calls inside Python \
-             (interpreter start-up and imports not timed). Median of {} runs after one warm-up run.\n",
-            self.data_line(),
-            self.mlship_raw.len()
-        );
-        let _ = writeln!(
-            out,
-            "| task | tool | median s | mlship time ÷ peer time (< 1: mlship faster) | target | result |"
-        );
-        let _ = writeln!(out, "|---|---|---:|---:|---|---|");
-        for row in self.rows() {
-            let ratio = row.ratio.map_or_else(|| "—".into(), |r| format!("{r:.3}"));
-            let (target, verdict) = match (row.target, row.ratio) {
-                (Some(t), Some(r)) => (
-                    format!("{} ({})", t.short(), t.text),
-                    format!("**{}**", self.verdict_word(&t, r)),
-                ),
-                _ => ("—".into(), "—".into()),
-            };
-            let _ = writeln!(
-                out,
-                "| profile | {} | {} | {ratio} | {target} | {verdict} |",
-                row.tool.replace('|', "\\|"),
-                secs(row.seconds),
-            );
-        }
-        out.push('\n');
-        match &self.peers {
-            Peers::Missing(why) => {
-                let _ = writeln!(out, "No peer timings: {why}.\n");
-            }
-            Peers::Failed(why) => {
-                let _ = writeln!(out, "No peer timings: the peer script failed ({why}).\n");
-            }
-            Peers::Ran(report) => {
-                for (tool, error) in &report.errors {
-                    let _ = writeln!(out, "{tool} failed: {error}\n");
-                }
-            }
-        }
-        let _ = writeln!(
-            out,
-            "- mlship's own split (last run, from its JSON): `read_seconds` {}, \
-             `profile_seconds` {} (medians over the runs: {} and {}).",
-            self.read_seconds.last().map_or("?".into(), |&x| secs(x)),
-            self.profile_seconds.last().map_or("?".into(), |&x| secs(x)),
-            median(&self.read_seconds).map_or("?".into(), secs),
-            median(&self.profile_seconds).map_or("?".into(), secs),
-        );
-        let mut raw = format!("- Raw times (s): mlship {}", list(&self.mlship_raw));
-        if let Peers::Ran(report) = &self.peers {
-            for t in &report.timings {
-                let _ = write!(raw, "; {} {}", t.tool, list(&t.raw));
-            }
-        }
-        let _ = writeln!(out, "{raw}.");
-        let _ = writeln!(out, "- Machine: {}.", env.machine);
-        let busy = if self.others_cpu.is_some_and(|share| share > BUSY_SHARE) {
-            " The machine was not idle: expect slower, noisier times than on an idle one."
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "- Load average (1 min): {}.{busy}", self.load_text());
-        let mut versions = format!(
-            "- Versions: {} (release profile: thin LTO, codegen-units 1), {}",
-            env.mlship, env.rustc
-        );
-        if let Peers::Ran(report) = &self.peers {
-            let _ = write!(versions, ", Python {}", report.python);
-            for (name, v) in &report.versions {
-                let _ = write!(versions, ", {name} {v}");
-            }
-        }
-        let _ = writeln!(out, "{versions}.");
-        let _ = writeln!(out, "- Date: {}.", env.date);
-        let _ = writeln!(out, "- Reproduce: `{}`", env.command);
-        let _ = writeln!(out, "{end}");
-        out
-    }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
+/// The lines `cargo xtask help` shows for the tasks: `name  summary`, wrapped (the help text
+/// holds them literally; a test keeps the two in step).
+#[cfg(test)]
+pub fn task_help() -> String {
     let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+    for task in Task::ALL {
+        let mut line = format!("                  {:<11}", task.name());
+        let mut width = line.chars().count();
+        for word in task.def().summary.split_whitespace() {
+            if width + word.chars().count() > 96 && width > 29 {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = " ".repeat(29);
+                width = 29;
+            }
+            line.push_str(word);
+            line.push(' ');
+            width += word.chars().count() + 1;
         }
-        out.push(c);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Fills the placeholders of a task's argument (see [`tasks`]).
+pub fn fill(arg: &str, places: &[(&str, String)]) -> String {
+    let mut out = arg.to_string();
+    for (key, value) in places {
+        out = out.replace(&format!("{{{key}}}"), value);
+    }
+    out
+}
+
+/// The rows `rows` keeps of a file body with `n` rows: a range, or the whole body `k` times.
+pub fn cut_range(rows: Rows, n: usize) -> (std::ops::Range<usize>, usize) {
+    let train = (n as f64 * datagen::TRAIN_FRACTION).floor() as usize;
+    match rows {
+        Rows::Train => (0..train, 1),
+        Rows::Test => (train..n, 1),
+        Rows::First(k) => (0..k.min(n), 1),
+        Rows::Repeat(k) => (0..n, k),
+    }
+}
+
+/// A CSV text cut by `rows`: the header, then the rows kept.
+pub fn cut_text(text: &[u8], rows: Rows) -> Vec<u8> {
+    let header_end = text
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| i + 1);
+    let (header, body) = text.split_at(header_end);
+    let mut starts = vec![0];
+    starts.extend(
+        body.iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' && i + 1 < body.len())
+            .map(|(i, _)| i + 1),
+    );
+    let n = if body.is_empty() { 0 } else { starts.len() };
+    let (range, times) = cut_range(rows, n);
+    let from = starts.get(range.start).copied().unwrap_or(body.len());
+    let to = starts.get(range.end).copied().unwrap_or(body.len());
+    let mut chunk = body[from..to].to_vec();
+    if !chunk.is_empty() && chunk.last() != Some(&b'\n') {
+        chunk.push(b'\n');
+    }
+    let mut out = Vec::with_capacity(header.len() + chunk.len() * times);
+    out.extend_from_slice(header);
+    if out.last() != Some(&b'\n') && !out.is_empty() {
+        out.push(b'\n');
+    }
+    for _ in 0..times {
+        out.extend_from_slice(&chunk);
     }
     out
 }
@@ -787,6 +220,739 @@ fn thousands(n: u64) -> String {
 // ---------------------------------------------------------------------------------------------
 // running things
 // ---------------------------------------------------------------------------------------------
+
+/// What every task run shares.
+struct Bench<'a> {
+    root: &'a Path,
+    mlship: PathBuf,
+    data: PathBuf,
+    work: PathBuf,
+    python: Option<PathBuf>,
+    why_no_peers: String,
+    repeats: usize,
+}
+
+impl Bench<'_> {
+    fn places(&self, threads: Option<usize>) -> Vec<(&'static str, String)> {
+        let threads = threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
+        vec![
+            ("data", self.data.display().to_string()),
+            ("work", self.work.display().to_string()),
+            ("specs", self.root.join(SPECS_DIR).display().to_string()),
+            ("peers", self.root.join(PEERS_DIR).display().to_string()),
+            ("repeats", self.repeats.to_string()),
+            ("threads", threads.to_string()),
+        ]
+    }
+
+    fn args(&self, args: &[&str], threads: Option<usize>) -> Vec<String> {
+        let places = self.places(threads);
+        args.iter().map(|a| fill(a, &places)).collect()
+    }
+}
+
+fn with_threads(cmd: &mut Command, threads: Option<usize>) -> &mut Command {
+    if let Some(n) = threads {
+        for var in THREAD_VARIABLES {
+            cmd.env(var, n.to_string());
+        }
+    }
+    cmd
+}
+
+/// `VmHWM` of `/proc/<pid>/status`, in KiB.
+pub fn vm_hwm_kib(status: &str) -> Option<u64> {
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix("VmHWM:")?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+/// One run of an mlship command: wall time, stdout, peak resident memory (KiB, polled from
+/// `/proc` while it runs).
+struct Run {
+    seconds: f64,
+    stdout: String,
+    peak_kib: Option<u64>,
+}
+
+fn run_mlship(ctx: &Bench<'_>, args: &[String], threads: Option<usize>) -> Result<Run> {
+    let out_path = ctx.work.join("mlship-stdout.json");
+    let stdout =
+        File::create(&out_path).with_context(|| format!("creating {}", out_path.display()))?;
+    let mut cmd = Command::new(&ctx.mlship);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::inherit());
+    with_threads(&mut cmd, threads);
+    let shown = format!("mlship {}", shell_line(args));
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not start {}", ctx.mlship.display()))?;
+    let status_path = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let done = AtomicBool::new(false);
+    let (status, seconds, peak_kib) = std::thread::scope(|scope| {
+        let poller = scope.spawn(|| {
+            let mut peak = None;
+            while !done.load(Ordering::Relaxed) {
+                if let Some(kib) = std::fs::read_to_string(&status_path)
+                    .ok()
+                    .as_deref()
+                    .and_then(vm_hwm_kib)
+                {
+                    peak = Some(peak.map_or(kib, |p: u64| p.max(kib)));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        });
+        let status = child.wait();
+        let seconds = start.elapsed().as_secs_f64();
+        done.store(true, Ordering::Relaxed);
+        (status, seconds, poller.join().ok().flatten())
+    });
+    let status = status.with_context(|| format!("waiting for `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    let stdout = std::fs::read_to_string(&out_path)
+        .with_context(|| format!("reading {}", out_path.display()))?;
+    Ok(Run {
+        seconds,
+        stdout,
+        peak_kib,
+    })
+}
+
+fn run_status(cmd: &mut Command, shown: &str) -> Result<()> {
+    println!("==> {shown}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs `cmd`, echoing and returning its stdout.
+fn run_output(cmd: &mut Command, shown: &str) -> Result<String> {
+    println!("==> {shown}");
+    let output = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start `{shown}`"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{stdout}");
+    if !output.status.success() {
+        bail!("`{shown}` failed ({})", output.status);
+    }
+    Ok(stdout)
+}
+
+/// A file written whole: to `NAME.tmp`, synced, then renamed into place.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {}", tmp.display()))
+}
+
+/// Rows (lines after the header) and columns (header fields) of a CSV text.
+#[allow(clippy::naive_bytecount)] // a few hundred MB once per task: no crate needed for that
+fn csv_shape(text: &[u8]) -> (u64, u64) {
+    let lines = text.iter().filter(|&&b| b == b'\n').count() as u64
+        + u64::from(text.last().is_some_and(|&b| b != b'\n'));
+    let header_end = text.iter().position(|&b| b == b'\n').unwrap_or(text.len());
+    let columns = text[..header_end].iter().filter(|&&b| b == b',').count() as u64 + 1;
+    (lines.saturating_sub(1), columns)
+}
+
+/// Makes every input of `def` exist: datagen's files (generated when missing) and the cuts
+/// (rewritten every run). Returns the data lines and whether every datagen file has its full
+/// size.
+fn prepare_inputs(ctx: &Bench<'_>, def: &TaskDef) -> Result<(Vec<String>, bool)> {
+    let mut paths: BTreeMap<&str, PathBuf> = BTreeMap::new();
+    let mut texts: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    let mut lines = Vec::new();
+    let mut full_size = true;
+    for Input { name, source } in def.inputs {
+        let (path, text) = match source {
+            Source::Datagen(dataset) => {
+                let path = ctx.data.join(name);
+                if !path.exists() {
+                    println!(
+                        "{} is missing: generating it (`cargo xtask datagen --only {} --no-parquet`)",
+                        path.display(),
+                        dataset.names()[0]
+                    );
+                    datagen::run(
+                        ctx.root,
+                        &datagen::Options {
+                            out: Some(ctx.data.clone()),
+                            only: vec![*dataset],
+                            parquet: false,
+                            ..datagen::Options::default()
+                        },
+                    )?;
+                }
+                let text =
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                if csv_shape(&text).0 != dataset.base_rows() as u64 {
+                    full_size = false;
+                }
+                (path, text)
+            }
+            Source::Cut { from, rows } => {
+                let source = texts
+                    .get(from)
+                    .with_context(|| format!("input {name} is cut from {from}, listed later"))?;
+                let text = cut_text(source, *rows);
+                let path = ctx.work.join(name);
+                write_atomic(&path, &text)?;
+                (path, text)
+            }
+        };
+        let (rows, columns) = csv_shape(&text);
+        lines.push(format!(
+            "`{name}` ({} rows × {columns} columns, {:.1} MB)",
+            thousands(rows),
+            text.len() as f64 / 1e6
+        ));
+        paths.insert(name, path);
+        texts.insert(name, text);
+    }
+    Ok((lines, full_size))
+}
+
+fn cpu_times() -> Option<CpuTimes> {
+    CpuTimes::parse(
+        &std::fs::read_to_string("/proc/stat").ok()?,
+        &std::fs::read_to_string("/proc/self/stat").ok()?,
+    )
+}
+
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .as_deref()
+        .and_then(cpu_model)
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .as_deref()
+        .and_then(mem_total_kib)
+        .map_or_else(String::new, |kib| {
+            format!(", {:.1} GiB RAM", kib as f64 / (1024.0 * 1024.0))
+        });
+    format!("{cpu}, {cpus} logical CPUs{mem}, {}", std::env::consts::OS)
+}
+
+/// How the mlship command of a case is named in the table: the subcommand, the estimator and
+/// what is timed.
+fn mlship_label(case: &Case) -> String {
+    let mut words: Vec<&str> = case
+        .args
+        .iter()
+        .take_while(|a| !a.starts_with('-'))
+        .copied()
+        .collect();
+    if let Some(i) = case.args.iter().position(|a| *a == "--estimator")
+        && let Some(e) = case.args.get(i + 1)
+    {
+        words.extend(["--estimator", e]);
+    }
+    let timed = match case.timed {
+        Timed::Process => "whole process".to_string(),
+        Timed::Fields(fields) => fields
+            .iter()
+            .map(|f| f.trim_start_matches('/'))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    };
+    format!("mlship {} ({timed})", words.join(" "))
+}
+
+/// mlship's quality on the case's test rows.
+fn mlship_quality(ctx: &Bench<'_>, case: &Case) -> Result<Vec<(String, f64)>> {
+    let Some(q) = case.quality else {
+        return Ok(Vec::new());
+    };
+    let model = ctx.args(&[q.model], case.threads).remove(0);
+    let test = ctx.args(&[q.test], case.threads).remove(0);
+    let out = ctx.work.join(format!("{}-test-predictions.csv", case.name));
+    let mut args = vec![
+        "predict".to_string(),
+        "--model".into(),
+        model,
+        "--data".into(),
+        test.clone(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    if q.binary {
+        args.push("--proba".into());
+    }
+    println!("==> quality: mlship {}", shell_line(&args));
+    run_mlship(ctx, &args, case.threads)?;
+    let predictions =
+        std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))?;
+    let truth = std::fs::read_to_string(&test).with_context(|| format!("reading {test}"))?;
+    let y = csv_column(&truth, "target").with_context(|| format!("reading {test}"))?;
+    let mut quality = Vec::new();
+    if q.binary {
+        let p = csv_column(&predictions, "proba_1")
+            .with_context(|| format!("reading {}", out.display()))?;
+        if let Some(v) = log_loss(&y, &p) {
+            quality.push(("log_loss".to_string(), v));
+        }
+        if let Some(v) = roc_auc(&y, &p) {
+            quality.push(("roc_auc".to_string(), v));
+        }
+    } else {
+        let p = csv_column(&predictions, "prediction")
+            .with_context(|| format!("reading {}", out.display()))?;
+        if let Some(v) = r2(&y, &p) {
+            quality.push(("r2".to_string(), v));
+        }
+    }
+    Ok(quality)
+}
+
+/// What the peer script of a case reported, or why there is nothing.
+fn run_peer(ctx: &Bench<'_>, case: &Case) -> std::result::Result<PeerReport, String> {
+    let Some(call) = case.peer else {
+        return Err("no peer".into());
+    };
+    let Some(python) = &ctx.python else {
+        return Err(ctx.why_no_peers.clone());
+    };
+    let mut args = ctx.args(call.args, case.threads);
+    args.extend(["--repeats".to_string(), ctx.repeats.to_string()]);
+    let shown = format!("{} {}", python.display(), shell_line(&args));
+    println!("==> {shown}");
+    let mut cmd = Command::new(python);
+    cmd.args(&args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    with_threads(&mut cmd, case.threads);
+    match cmd.output() {
+        Err(e) => Err(format!("could not start `{shown}`: {e}")),
+        Ok(o) if !o.status.success() => Err(format!("`{shown}` failed ({})", o.status)),
+        Ok(o) => {
+            parse_peer_output(&String::from_utf8_lossy(&o.stdout)).map_err(|e| format!("{e:#}"))
+        }
+    }
+}
+
+/// Everything measured for one case.
+#[derive(Debug, Default)]
+struct Measured {
+    timed: Vec<f64>,
+    wall: Vec<f64>,
+    also: Vec<(String, Vec<f64>)>,
+    peak_kib: Option<u64>,
+    output_bytes: Option<f64>,
+    quality: Vec<(String, f64)>,
+}
+
+fn measure_mlship(ctx: &Bench<'_>, case: &Case) -> Result<Measured> {
+    for setup in case.setup {
+        let args = ctx.args(setup, case.threads);
+        println!("==> setup: mlship {}", shell_line(&args));
+        run_mlship(ctx, &args, case.threads)?;
+    }
+    let args = ctx.args(case.args, case.threads);
+    println!(
+        "==> timing `mlship {}`: 1 warm-up + {} runs",
+        shell_line(&args),
+        ctx.repeats
+    );
+    run_mlship(ctx, &args, case.threads)?;
+    let mut m = Measured {
+        also: case
+            .also
+            .iter()
+            .map(|f| ((*f).to_string(), Vec::new()))
+            .collect(),
+        ..Measured::default()
+    };
+    for i in 0..ctx.repeats {
+        let run = run_mlship(ctx, &args, case.threads)?;
+        let json: Option<Value> = serde_json::from_str(run.stdout.trim()).ok();
+        let timed = match case.timed {
+            Timed::Process => run.seconds,
+            Timed::Fields(fields) => {
+                let json = json.as_ref().context("mlship printed no JSON")?;
+                let mut sum = 0.0;
+                for f in fields {
+                    sum += json_number(json, f)?;
+                }
+                sum
+            }
+        };
+        for (field, values) in &mut m.also {
+            if let Some(v) = json.as_ref().and_then(|j| json_number(j, field).ok()) {
+                values.push(v);
+            }
+        }
+        if let (Some(target), Some(json)) = (case.memory, &json) {
+            let rows = json_number(json, target.rows)?;
+            let features = json
+                .pointer(target.features)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            m.output_bytes = Some(rows * features as f64 * 8.0);
+        }
+        if let Some(kib) = run.peak_kib {
+            m.peak_kib = Some(m.peak_kib.map_or(kib, |p| p.max(kib)));
+        }
+        println!(
+            "  run {}: {} timed, {:.3} s wall{}",
+            i + 1,
+            duration(timed),
+            run.seconds,
+            run.peak_kib.map_or_else(String::new, |k| format!(
+                ", peak {:.0} MiB",
+                k as f64 / 1024.0
+            ))
+        );
+        m.timed.push(timed);
+        m.wall.push(run.seconds);
+    }
+    m.quality = mlship_quality(ctx, case)?;
+    Ok(m)
+}
+
+/// The rows and notes of one case.
+#[allow(clippy::too_many_lines)] // one block per kind of row, in table order
+fn case_rows(
+    case: &Case,
+    m: &Measured,
+    peers: &std::result::Result<PeerReport, String>,
+) -> (Vec<Row>, Vec<String>) {
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let ours = median(&m.timed).unwrap_or(f64::NAN);
+    rows.push(Row {
+        case: case.name.into(),
+        tool: mlship_label(case),
+        value: duration(ours),
+        ratio: None,
+        quality: quality_text(&m.quality),
+        target: None,
+        met: None,
+    });
+    let timings: &[PeerTiming] = peers.as_ref().map_or(&[], |r| r.timings.as_slice());
+    let fastest = timings
+        .iter()
+        .map(|t| t.seconds)
+        .filter(|s| *s > 0.0)
+        .min_by(f64::total_cmp);
+    for t in timings {
+        let ratio = (t.seconds > 0.0).then(|| ours / t.seconds);
+        let target = case.targets.iter().find(|x| match x.peer {
+            PeerRef::Tool(tool) => tool == t.tool,
+            PeerRef::Fastest => Some(t.seconds) == fastest,
+        });
+        let label = match (target.map(|x| x.peer), timings.len() > 1) {
+            (Some(PeerRef::Fastest), true) => format!("{} (the faster peer)", t.label),
+            _ => t.label.clone(),
+        };
+        rows.push(Row {
+            case: case.name.into(),
+            tool: label,
+            value: duration(t.seconds),
+            ratio,
+            quality: quality_text(&t.quality),
+            target: target.map(|x| (x.short(), x.text.to_string())),
+            met: target.zip(ratio).map(|(x, r)| x.met(r)),
+        });
+    }
+    for q in case.quality_targets {
+        let ours = m.quality.iter().find(|(k, _)| k == q.metric).map(|x| x.1);
+        let theirs = timings
+            .iter()
+            .find(|t| t.tool == q.peer)
+            .and_then(|t| t.quality.iter().find(|(k, _)| k == q.metric).map(|x| x.1));
+        if let (Some(ours), Some(theirs)) = (ours, theirs) {
+            let side = if q.higher_is_better {
+                "higher"
+            } else {
+                "lower"
+            };
+            let within = if q.tolerance > 0.0 {
+                format!("within {} of {}'s, or {side}", q.tolerance, q.peer)
+            } else {
+                format!("equal to {}'s or {side}", q.peer)
+            };
+            rows.push(Row {
+                case: case.name.into(),
+                tool: format!("quality: {} of mlship vs {}", q.metric, q.peer),
+                value: format!("{} vs {}", figure(ours), figure(theirs)),
+                ratio: None,
+                quality: format!("difference {:+.5}", ours - theirs),
+                target: Some((format!("±{}", q.tolerance), within)),
+                met: Some(q.met(ours, theirs)),
+            });
+        }
+    }
+    if let (Some(target), Some(kib), Some(bytes)) = (case.memory, m.peak_kib, m.output_bytes) {
+        let peak = kib as f64 * 1024.0;
+        let ratio = peak / bytes;
+        rows.push(Row {
+            case: case.name.into(),
+            tool: "mlship peak resident memory (VmHWM) ÷ numeric output".into(),
+            value: format!("{:.0} MiB", peak / (1024.0 * 1024.0)),
+            ratio: Some(ratio),
+            quality: format!("output {:.0} MiB", bytes / (1024.0 * 1024.0)),
+            target: Some((
+                format!("≤ {}", target.factor),
+                format!("peak memory at most {}× the numeric output", target.factor),
+            )),
+            met: Some(ratio <= target.factor),
+        });
+    }
+    let mut raw = format!(
+        "{}: raw mlship times (s) {}; whole process {}",
+        case.name,
+        list(&m.timed),
+        list(&m.wall)
+    );
+    for t in timings {
+        let _ = std::fmt::Write::write_fmt(&mut raw, format_args!("; {} {}", t.tool, list(&t.raw)));
+    }
+    notes.push(format!("{raw}."));
+    let split: Vec<String> = m
+        .also
+        .iter()
+        .filter_map(|(f, v)| {
+            Some(format!(
+                "`{}` {}",
+                f.trim_start_matches('/'),
+                figure(median(v)?)
+            ))
+        })
+        .collect();
+    if !split.is_empty() {
+        notes.push(format!(
+            "{}: mlship's own figures from its JSON (medians): {}.",
+            case.name,
+            split.join(", ")
+        ));
+    }
+    match peers {
+        Err(why) if case.peer.is_some() => {
+            notes.push(format!("{}: no peer timings: {why}.", case.name));
+        }
+        Err(_) => {}
+        Ok(report) => {
+            for (tool, error) in &report.errors {
+                notes.push(format!("{}: {tool} failed: {error}", case.name));
+            }
+            for target in case.targets {
+                let ran = match target.peer {
+                    PeerRef::Tool(tool) => timings.iter().any(|t| t.tool == tool),
+                    PeerRef::Fastest => !timings.is_empty(),
+                };
+                if !ran {
+                    notes.push(format!("{}: not measured: {}.", case.name, target.text));
+                }
+            }
+        }
+    }
+    (rows, notes)
+}
+
+fn limit_short(limit: &Limit) -> String {
+    format!(
+        "{} {}",
+        if limit.inclusive { "≤" } else { "<" },
+        duration(limit.max)
+    )
+}
+
+/// Runs a criterion benchmark of the workspace and reads its figures.
+fn run_criterion(
+    ctx: &Bench<'_>,
+    def: &TaskDef,
+    bench: &str,
+    figures: &[(&str, &str, f64, Limit)],
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let mut cmd = Command::new(crate::cargo());
+    cmd.args(["bench", "--locked", "--workspace", "--bench", bench])
+        .current_dir(ctx.root);
+    let output = run_output(
+        &mut cmd,
+        &format!("cargo bench --locked --workspace --bench {bench}"),
+    )?;
+    for (id, label, records, limit) in figures {
+        match criterion_estimate(&output, id) {
+            Some(seconds) => {
+                let per = seconds / records;
+                rows.push(Row {
+                    case: def.name.into(),
+                    tool: (*label).into(),
+                    value: duration(per),
+                    ratio: None,
+                    quality: format!("criterion estimate {}", duration(seconds)),
+                    target: Some((limit_short(limit), limit.text.into())),
+                    met: Some(limit.met(per)),
+                });
+            }
+            None => notes.push(format!("no figure for `{id}` in criterion's output.")),
+        }
+    }
+    Ok(())
+}
+
+/// Builds an example program of the workspace in release, runs it once and reads its figures.
+fn run_example(
+    ctx: &Bench<'_>,
+    def: &TaskDef,
+    (package, example, args): (&str, &str, &[&str]),
+    limits: &[(&str, Limit)],
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let mut cmd = Command::new(crate::cargo());
+    cmd.args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        package,
+        "--example",
+        example,
+    ])
+    .current_dir(ctx.root);
+    run_status(
+        &mut cmd,
+        &format!("cargo build --release --locked -p {package} --example {example}"),
+    )?;
+    let program = target_dir(ctx.root)?
+        .join("release")
+        .join("examples")
+        .join(format!("{example}{}", std::env::consts::EXE_SUFFIX));
+    let args = ctx.args(args, None);
+    for a in &args {
+        let p = Path::new(a);
+        if p.starts_with(&ctx.work) && p.exists() {
+            std::fs::remove_dir_all(p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    let output = run_output(
+        Command::new(&program).args(&args),
+        &format!("{} {}", program.display(), shell_line(&args)),
+    )?;
+    for (label, line, seconds) in median_lines(&output) {
+        let limit = limits
+            .iter()
+            .find(|(start, _)| label.starts_with(start))
+            .map(|x| x.1);
+        rows.push(Row {
+            case: def.name.into(),
+            tool: line.replace(&ctx.work.display().to_string(), "…"),
+            value: duration(seconds),
+            ratio: None,
+            quality: String::new(),
+            target: limit.map(|l| (limit_short(&l), l.text.into())),
+            met: limit.map(|l| l.met(seconds)),
+        });
+    }
+    for line in output.lines().filter(|l| !l.contains("median ")) {
+        notes.push(line.replace(&ctx.work.display().to_string(), "…"));
+    }
+    Ok(())
+}
+
+/// Runs one task and gathers its results.
+fn run_task(ctx: &Bench<'_>, task: Task) -> Result<TaskResult> {
+    let def = task.def();
+    println!("\n==> task {}: {}", def.name, def.summary);
+    let (data, full_size) = prepare_inputs(ctx, def)?;
+    let load_before = load_average();
+    let cpu_before = cpu_times();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let mut python = None;
+    let mut repeats = None;
+    match &def.work {
+        Work::Compare(cases) => {
+            repeats = Some(ctx.repeats);
+            for case in *cases {
+                let measured = match measure_mlship(ctx, case) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        println!("error: {e:#}");
+                        notes.push(format!("{}: mlship failed: {e:#}.", case.name));
+                        continue;
+                    }
+                };
+                let peers = run_peer(ctx, case);
+                if let Ok(report) = &peers {
+                    python = Some((report.python.clone(), report.versions.clone()));
+                }
+                let (r, n) = case_rows(case, &measured, &peers);
+                rows.extend(r);
+                notes.extend(n);
+            }
+        }
+        Work::Criterion { bench, figures } => {
+            run_criterion(ctx, def, bench, figures, &mut rows, &mut notes)?;
+        }
+        Work::Example {
+            package,
+            example,
+            args,
+            limits,
+        } => run_example(
+            ctx,
+            def,
+            (package, example, args),
+            limits,
+            &mut rows,
+            &mut notes,
+        )?,
+    }
+    let load_after = load_average();
+    let others_cpu = match (cpu_before, cpu_times()) {
+        (Some(before), Some(after)) => before.others_share(&after),
+        _ => None,
+    };
+    Ok(TaskResult {
+        name: def.name,
+        title: def.title,
+        about: def.about.to_string(),
+        data,
+        repeats,
+        rows,
+        notes,
+        python,
+        load: (load_before, load_after),
+        others_cpu,
+        full_size,
+    })
+}
 
 /// The target directory `cargo metadata` reports (honours `CARGO_TARGET_DIR` and config).
 pub fn target_dir(root: &Path) -> Result<PathBuf> {
@@ -805,17 +971,6 @@ pub fn target_dir(root: &Path) -> Result<PathBuf> {
         .and_then(Value::as_str)
         .map(PathBuf::from)
         .context("`cargo metadata` reported no target_directory")
-}
-
-fn run_status(cmd: &mut Command, shown: &str) -> Result<()> {
-    println!("==> {shown}");
-    let status = cmd
-        .status()
-        .with_context(|| format!("could not start `{shown}`"))?;
-    if !status.success() {
-        bail!("`{shown}` failed ({status})");
-    }
-    Ok(())
 }
 
 /// The first line of `program args`' stdout, or `unknown`.
@@ -863,204 +1018,6 @@ fn install_peers(root: &Path, venv: &Path) -> Result<()> {
     )
 }
 
-fn cpu_times() -> Option<CpuTimes> {
-    CpuTimes::parse(
-        &std::fs::read_to_string("/proc/stat").ok()?,
-        &std::fs::read_to_string("/proc/self/stat").ok()?,
-    )
-}
-
-fn load_average() -> Option<f64> {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .as_deref()
-        .and_then(cpu_model)
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .as_deref()
-        .and_then(mem_total_kib)
-        .map_or_else(String::new, |kib| {
-            format!(", {:.1} GiB RAM", kib as f64 / (1024.0 * 1024.0))
-        });
-    format!("{cpu}, {cpus} logical CPUs{mem}, {}", std::env::consts::OS)
-}
-
-/// Makes sure `dir/throughput_1m.csv` exists, generating it in-process when missing.
-fn ensure_data(root: &Path, dir: &Path) -> Result<PathBuf> {
-    let file = dir.join(PROFILE_FILE);
-    if !file.exists() {
-        println!(
-            "{} is missing: generating it (`cargo xtask datagen --only throughput --no-parquet`)",
-            file.display()
-        );
-        datagen::run(
-            root,
-            &datagen::Options {
-                out: Some(dir.to_path_buf()),
-                only: vec![datagen::Dataset::Throughput],
-                parquet: false,
-                ..datagen::Options::default()
-            },
-        )?;
-    }
-    Ok(file)
-}
-
-/// Runs `mlship data profile --json file` once, stdout to `json_out`; returns the wall time.
-fn time_mlship(mlship: &Path, file: &Path, json_out: &Path) -> Result<f64> {
-    let stdout =
-        File::create(json_out).with_context(|| format!("creating {}", json_out.display()))?;
-    let start = Instant::now();
-    let status = Command::new(mlship)
-        .args(["data", "profile", "--json"])
-        .arg(file)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(Stdio::inherit())
-        .status()
-        .with_context(|| format!("could not start {}", mlship.display()))?;
-    let seconds = start.elapsed().as_secs_f64();
-    if !status.success() {
-        bail!(
-            "`{} data profile --json {}` failed ({status})",
-            mlship.display(),
-            file.display()
-        );
-    }
-    Ok(seconds)
-}
-
-/// mlship's report: rows, columns, `read_seconds`, `profile_seconds`.
-fn parse_mlship_json(text: &str) -> Result<(u64, u64, f64, f64)> {
-    let json: Value = serde_json::from_str(text).context("mlship printed invalid JSON")?;
-    let get = |k: &str| -> Result<f64> {
-        number(
-            json.get(k).unwrap_or(&Value::Null),
-            &format!("`{k}` of mlship's JSON"),
-        )
-    };
-    let rows = json
-        .get("rows")
-        .and_then(Value::as_u64)
-        .context("mlship's JSON has no `rows`")?;
-    let columns = json
-        .get("columns")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len) as u64;
-    Ok((rows, columns, get("read_seconds")?, get("profile_seconds")?))
-}
-
-fn run_profile(
-    root: &Path,
-    mlship: &Path,
-    file: &Path,
-    scratch: &Path,
-    options: &Options,
-    python: Option<&Path>,
-    why_no_peers: &str,
-) -> Result<ProfileResult> {
-    let json_out = scratch.join("profile.json");
-    println!(
-        "==> timing `mlship data profile --json {}`: 1 warm-up + {} runs",
-        file.display(),
-        options.repeats
-    );
-    let load_before = load_average();
-    let cpu_before = cpu_times();
-    time_mlship(mlship, file, &json_out)?;
-    let (mut mlship_raw, mut read_seconds, mut profile_seconds) = (vec![], vec![], vec![]);
-    let mut shape = None;
-    for i in 0..options.repeats {
-        let t = time_mlship(mlship, file, &json_out)?;
-        let text = std::fs::read_to_string(&json_out)
-            .with_context(|| format!("reading {}", json_out.display()))?;
-        let (rows, columns, read, profile) = parse_mlship_json(&text)?;
-        println!(
-            "  run {}: {t:.3} s (read {read:.3} s, profile {profile:.3} s)",
-            i + 1
-        );
-        shape = Some((rows, columns));
-        mlship_raw.push(t);
-        read_seconds.push(read);
-        profile_seconds.push(profile);
-    }
-
-    let peers = match python {
-        None => {
-            println!("no peers: {why_no_peers}");
-            Peers::Missing(why_no_peers.to_string())
-        }
-        Some(python) => {
-            let script = root.join("xtask/peers/profile.py");
-            let repeats = options.repeats.to_string();
-            let shown = format!(
-                "{} {} {} --repeats {repeats}",
-                python.display(),
-                script.display(),
-                file.display()
-            );
-            println!("==> {shown}");
-            match Command::new(python)
-                .arg(&script)
-                .arg(file)
-                .args(["--repeats", &repeats])
-                .stdin(Stdio::null())
-                .stderr(Stdio::inherit())
-                .output()
-            {
-                Err(e) => Peers::Failed(format!("could not start `{shown}`: {e}")),
-                Ok(o) if !o.status.success() => {
-                    Peers::Failed(format!("`{shown}` failed ({})", o.status))
-                }
-                Ok(o) => match parse_peer_output(&String::from_utf8_lossy(&o.stdout)) {
-                    Ok(report) => Peers::Ran(report),
-                    Err(e) => Peers::Failed(format!("{e:#}")),
-                },
-            }
-        }
-    };
-    let load_after = load_average();
-    let others_cpu = match (cpu_before, cpu_times()) {
-        (Some(before), Some(after)) => before.others_share(&after),
-        _ => None,
-    };
-
-    if let Peers::Ran(report) = &peers {
-        for t in &report.timings {
-            if let (Some(ours), Some(theirs)) = (shape, t.shape)
-                && ours != theirs
-            {
-                println!(
-                    "warning: {} read {} rows × {} columns, mlship {} × {}",
-                    t.tool, theirs.0, theirs.1, ours.0, ours.1
-                );
-            }
-        }
-    }
-    Ok(ProfileResult {
-        file: file.to_path_buf(),
-        bytes: std::fs::metadata(file).map_or(0, |m| m.len()),
-        shape,
-        mlship_raw,
-        read_seconds,
-        profile_seconds,
-        peers,
-        load: (load_before, load_after),
-        others_cpu,
-    })
-}
-
 fn write_doc(root: &Path, task: Task, section: &str) -> Result<PathBuf> {
     let path = root.join(DOC_PATH);
     let doc = match std::fs::read_to_string(&path) {
@@ -1099,14 +1056,22 @@ pub fn run(root: &Path, options: &Options, args: &[String]) -> Result<()> {
         ),
     };
 
-    let build = ["build", "--release", "--locked", "-p", "mlship"];
-    run_status(
-        Command::new(crate::cargo()).args(build).current_dir(root),
-        &format!("cargo {}", build.join(" ")),
-    )?;
-    let mlship = target
+    let tasks = options.tasks();
+    let release = target
         .join("release")
         .join(format!("mlship{}", std::env::consts::EXE_SUFFIX));
+    let mlship = options.mlship.clone().unwrap_or(release);
+    if options.mlship.is_none()
+        && tasks
+            .iter()
+            .any(|t| matches!(t.def().work, Work::Compare(_)))
+    {
+        let build = ["build", "--release", "--locked", "-p", "mlship"];
+        run_status(
+            Command::new(crate::cargo()).args(build).current_dir(root),
+            &format!("cargo {}", build.join(" ")),
+        )?;
+    }
 
     let data = datagen::out_dir(
         root,
@@ -1115,14 +1080,24 @@ pub fn run(root: &Path, options: &Options, args: &[String]) -> Result<()> {
             ..datagen::Options::default()
         },
     );
-    let scratch = target.join("bench");
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let work = target.join("bench");
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
 
     let mut command = vec!["cargo".to_string(), "xtask".into(), "bench".into()];
     command.extend(args.iter().cloned());
     let env = Environment {
         machine: machine(),
-        mlship: first_line(&mlship, &["--version"]),
+        mlship: match &options.mlship {
+            None => format!(
+                "{} (release profile: thin LTO, codegen-units 1)",
+                first_line(&mlship, &["--version"])
+            ),
+            Some(path) => format!(
+                "{} (the binary {})",
+                first_line(&mlship, &["--version"]),
+                path.display()
+            ),
+        },
         rustc: first_line(Path::new("rustc"), &["-V"]),
         date: utc_timestamp(
             SystemTime::now()
@@ -1131,316 +1106,37 @@ pub fn run(root: &Path, options: &Options, args: &[String]) -> Result<()> {
         ),
         command: shell_line(&command),
     };
+    let ctx = Bench {
+        root,
+        mlship,
+        data,
+        work,
+        python,
+        why_no_peers,
+        repeats: options.repeats,
+    };
 
-    for task in options.tasks() {
-        match task {
-            Task::Profile => {
-                let file = ensure_data(root, &data)?;
-                let result = run_profile(
-                    root,
-                    &mlship,
-                    &file,
-                    &scratch,
-                    options,
-                    python.as_deref(),
-                    &why_no_peers,
-                )?;
-                print!("{}", result.table());
-                if options.write {
-                    let path = write_doc(root, task, &result.markdown(&env))?;
-                    println!("wrote the `profile` section of {}", path.display());
-                }
+    let mut failed = Vec::new();
+    for task in tasks {
+        let result = match run_task(&ctx, task) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: task `{}`: {e:#}", task.name());
+                failed.push(task.name());
+                continue;
             }
+        };
+        print!("{}", result.table());
+        if options.write {
+            let path = write_doc(root, task, &result.markdown(&env))?;
+            println!("wrote the `{}` section of {}", task.name(), path.display());
         }
+    }
+    if !failed.is_empty() {
+        bail!("these tasks could not run: {}", failed.join(", "));
     }
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| (*s).to_string()).collect()
-    }
-
-    #[test]
-    fn options_parse() {
-        assert_eq!(Options::parse(&[]).ok(), Some(Options::default()));
-        let parsed = Options::parse(&args(&[
-            "--only",
-            "profile",
-            "--repeats=3",
-            "--data",
-            "d",
-            "--peers",
-            "/usr/bin/python3",
-            "--install-peers",
-            "--no-write",
-        ]))
-        .expect("valid");
-        assert_eq!(
-            parsed,
-            Options {
-                only: vec![Task::Profile],
-                repeats: 3,
-                data: Some(PathBuf::from("d")),
-                peers: Some(PathBuf::from("/usr/bin/python3")),
-                install_peers: true,
-                write: false,
-            }
-        );
-        let err = |a: &[&str]| Options::parse(&args(a)).expect_err("invalid").to_string();
-        assert_eq!(
-            err(&["--repeats", "0"]),
-            "invalid --repeats 0: expected a whole number of at least 1"
-        );
-        assert_eq!(
-            err(&["--only", "train"]),
-            "unknown task `train` in --only: expected one of profile"
-        );
-        assert_eq!(err(&["--peers"]), "`--peers` needs a Python interpreter");
-        assert!(err(&["--fast"]).starts_with("unknown option `--fast` for `bench`"));
-        assert!(err(&["--no-write=1"]).starts_with("unknown option `--no-write` for `bench`"));
-    }
-
-    #[test]
-    fn median_of_odd_even_and_empty() {
-        assert_eq!(median(&[]), None);
-        assert_eq!(median(&[2.0]), Some(2.0));
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(&[0.9, 0.7, 5.0, 0.8, 0.75]), Some(0.8));
-    }
-
-    const DOC: &str = "# Benchmarks\n\nIntro.\n\n<!-- bench:profile:start -->\nold table\n\
-                       <!-- bench:profile:end -->\n\n## Notes\n\nKept.\n";
-
-    #[test]
-    fn replacing_a_section_keeps_the_rest_of_the_file() {
-        let section = "<!-- bench:profile:start -->\nnew\ntable\n<!-- bench:profile:end -->\n";
-        let got = replace_section(DOC, "profile", section).expect("replaced");
-        assert_eq!(
-            got,
-            "# Benchmarks\n\nIntro.\n\n<!-- bench:profile:start -->\nnew\ntable\n\
-             <!-- bench:profile:end -->\n\n## Notes\n\nKept.\n"
-        );
-        // Idempotent, and other tasks' sections are left alone.
-        assert_eq!(
-            replace_section(&got, "profile", section).expect("again"),
-            got
-        );
-        let other = "<!-- bench:train:start -->\nt\n<!-- bench:train:end -->";
-        let both = replace_section(&got, "train", other).expect("appended");
-        assert_eq!(both, format!("{got}\n{other}\n"));
-        assert_eq!(
-            replace_section(&both, "profile", section).expect("again"),
-            both
-        );
-    }
-
-    #[test]
-    fn a_missing_section_is_appended_and_broken_markers_refused() {
-        let section = "<!-- bench:profile:start -->\nx\n<!-- bench:profile:end -->";
-        assert_eq!(
-            replace_section("# B\n\nIntro.\n\n", "profile", section).expect("appended"),
-            format!("# B\n\nIntro.\n\n{section}\n")
-        );
-        assert_eq!(
-            replace_section("", "profile", section).expect("appended"),
-            format!("{section}\n")
-        );
-        let broken = [
-            "<!-- bench:profile:start -->\nno end\n",
-            "<!-- bench:profile:end -->\n<!-- bench:profile:start -->\n",
-            "<!-- bench:profile:start -->\n<!-- bench:profile:end -->\n\
-             <!-- bench:profile:start -->\n<!-- bench:profile:end -->\n",
-        ];
-        for doc in broken {
-            assert!(replace_section(doc, "profile", section).is_err(), "{doc}");
-        }
-    }
-
-    #[test]
-    fn peer_output_is_parsed() {
-        let stdout = "some library chatter\n{\"python\": \"3.11.7\", \"versions\": {\"polars\": \
-                      \"2.1.0\", \"numpy\": \"2.4.6\"}, \"tasks\": [{\"tool\": \"polars\", \
-                      \"peer\": \"polars read_csv + describe()\", \"seconds\": 0.5, \"raw\": \
-                      [0.6, 0.5, 0.4], \"rows\": 1000000, \"columns\": 20}, {\"peer\": \
-                      \"pandas read_csv + describe(include=\\\"all\\\")\", \"seconds\": 2}], \
-                      \"errors\": [{\"tool\": \"x\", \"error\": \"boom\"}]}\n";
-        let report = parse_peer_output(stdout).expect("parsed");
-        assert_eq!(report.python, "3.11.7");
-        assert_eq!(
-            report.versions,
-            [
-                ("numpy".to_string(), "2.4.6".to_string()),
-                ("polars".to_string(), "2.1.0".to_string())
-            ]
-        );
-        assert_eq!(
-            report.timings,
-            [
-                PeerTiming {
-                    tool: "polars".into(),
-                    label: "polars read_csv + describe()".into(),
-                    seconds: 0.5,
-                    raw: vec![0.6, 0.5, 0.4],
-                    shape: Some((1_000_000, 20)),
-                },
-                PeerTiming {
-                    tool: "pandas".into(),
-                    label: "pandas read_csv + describe(include=\"all\")".into(),
-                    seconds: 2.0,
-                    raw: vec![],
-                    shape: None,
-                }
-            ]
-        );
-        assert_eq!(report.errors, [("x".to_string(), "boom".to_string())]);
-
-        assert!(parse_peer_output("").is_err());
-        assert!(parse_peer_output("{\"python\": \"3\"}").is_err());
-        assert!(parse_peer_output("{\"tasks\": [{\"peer\": \"p\", \"seconds\": -1}]}").is_err());
-        assert!(parse_peer_output("{\"tasks\": [{\"peer\": \"p\"}]}").is_err());
-    }
-
-    #[test]
-    fn targets_and_verdicts() {
-        let [polars, pandas] = PROFILE_TARGETS;
-        assert!(polars.met(1.2) && polars.met(0.5) && !polars.met(1.2001));
-        assert!(pandas.met(0.99) && !pandas.met(1.0));
-        assert_eq!(
-            (polars.short(), pandas.short()),
-            ("≤ 1.2".into(), "< 1".into())
-        );
-    }
-
-    fn result(peers: Peers, rows: u64) -> ProfileResult {
-        ProfileResult {
-            file: PathBuf::from("/data/throughput_1m.csv"),
-            bytes: 181_234_567,
-            shape: Some((rows, 20)),
-            mlship_raw: vec![1.1, 0.9, 1.0],
-            read_seconds: vec![0.7, 0.6, 0.65],
-            profile_seconds: vec![0.3, 0.2, 0.25],
-            peers,
-            load: (Some(0.42), Some(1.5)),
-            others_cpu: Some(0.25),
-        }
-    }
-
-    fn env() -> Environment {
-        Environment {
-            machine: "CPU X, 2 logical CPUs, 8.0 GiB RAM, linux".into(),
-            mlship: "mlship 0.1.0".into(),
-            rustc: "rustc 1.95.0".into(),
-            date: "2026-01-02 03:04 UTC".into(),
-            command: "cargo xtask bench --repeats 3".into(),
-        }
-    }
-
-    #[test]
-    fn report_shows_ratios_as_mlship_over_peer_with_verdicts() {
-        let report = PeerReport {
-            python: "3.11.7".into(),
-            versions: vec![("polars".into(), "2.1.0".into())],
-            timings: vec![
-                PeerTiming {
-                    tool: "polars".into(),
-                    label: "polars read_csv + describe()".into(),
-                    seconds: 0.8,
-                    raw: vec![0.8],
-                    shape: Some((1_000_000, 20)),
-                },
-                PeerTiming {
-                    tool: "pandas".into(),
-                    label: "pandas read_csv + describe(include=\"all\")".into(),
-                    seconds: 4.0,
-                    raw: vec![4.0],
-                    shape: Some((1_000_000, 20)),
-                },
-            ],
-            errors: vec![],
-        };
-        let r = result(Peers::Ran(report), PROFILE_ROWS);
-        let md = r.markdown(&env());
-        assert!(md.starts_with("<!-- bench:profile:start -->\n"));
-        assert!(md.ends_with("<!-- bench:profile:end -->\n"));
-        // mlship median 1.0 s: 1.0 / 0.8 = 1.25 > 1.2 misses, 1.0 / 4.0 = 0.25 passes.
-        assert!(md.contains("| profile | polars read_csv + describe() | 0.800 | 1.250 | ≤ 1.2"));
-        assert!(md.contains("| **MISS** |"));
-        assert!(md.contains("| 0.250 | < 1 (faster than pandas"));
-        assert!(md.contains("| **PASS** |"));
-        assert!(md.contains("`read_seconds` 0.650, `profile_seconds` 0.250"));
-        assert!(md.contains("(1,000,000 rows × 20 columns, 181.2 MB)"));
-        assert!(md.contains("Python 3.11.7, polars 2.1.0"));
-        assert!(md.contains(
-            "0.42 before, 1.50 after the timed runs; other processes used 25% of the CPUs' \
-             time during them. The machine was not idle"
-        ));
-        assert!(md.contains("- Reproduce: `cargo xtask bench --repeats 3`"));
-        let table = r.table();
-        assert!(table.contains("MISS: mlship ÷ polars = 1.250 (target ≤ 1.2)"));
-        assert!(table.contains("PASS: mlship ÷ pandas = 0.250 (target < 1)"));
-
-        let small = result(Peers::Missing("no venv".into()), 20_000);
-        let md = small.markdown(&env());
-        assert!(md.contains("No peer timings: no venv."));
-        assert!(!md.contains("PASS") && !md.contains("MISS"));
-        assert!(small.table().contains("not measured: no polars timing"));
-    }
-
-    #[test]
-    fn machine_facts_and_dates() {
-        let cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n\
-                       processor\t: 1\nmodel name\t: AMD EPYC 7B13\n";
-        assert_eq!(cpu_model(cpuinfo).as_deref(), Some("AMD EPYC 7B13"));
-        assert_eq!(cpu_model("processor : 0\n"), None);
-        let meminfo = "MemTotal:       24641536 kB\nMemFree:  1 kB\n";
-        assert_eq!(mem_total_kib(meminfo), Some(24_641_536));
-        assert_eq!(utc_timestamp(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc_timestamp(951_782_400 + 3_723), "2000-02-29 01:02 UTC");
-        assert_eq!(utc_timestamp(1_767_225_599), "2025-12-31 23:59 UTC");
-        assert_eq!(
-            shell_line(&args(&["cargo", "xtask", "--data", "my dir", "it's"])),
-            "cargo xtask --data 'my dir' 'it'\\''s'"
-        );
-        let parsed = parse_mlship_json(
-            "{\"rows\": 5, \"columns\": [{}, {}], \"read_seconds\": 0.5, \"profile_seconds\": 0.25}",
-        )
-        .expect("parsed");
-        assert_eq!(parsed, (5, 2, 0.5, 0.25));
-        assert!(parse_mlship_json("{\"rows\": 5}").is_err());
-    }
-
-    #[test]
-    fn cpu_share_of_other_processes() {
-        let self_stat = |ticks: u64| {
-            format!("42 (x t) S 1 1 1 0 -1 0 0 0 0 0 {ticks} 0 {ticks} 0 20 0 1 0 5 0 0")
-        };
-        let before = CpuTimes::parse(
-            "cpu  100 10 20 500 5 1 2 3 0 0\ncpu0 1 2 3 4\n",
-            &self_stat(10),
-        )
-        .expect("parsed");
-        assert_eq!(
-            before,
-            CpuTimes {
-                busy: 136,
-                total: 641,
-                ours: 20
-            }
-        );
-        // 200 more ticks in all, 150 of them busy, 100 of those ours: others used 25%.
-        let after = CpuTimes {
-            busy: 286,
-            total: 841,
-            ours: 120,
-        };
-        assert_eq!(before.others_share(&after), Some(0.25));
-        assert_eq!(before.others_share(&before), None);
-        assert!(CpuTimes::parse("intr 1 2\n", &self_stat(1)).is_none());
-        assert!(CpuTimes::parse("cpu  1 2 3 4\n", "garbage").is_none());
-    }
-}
+mod tests;

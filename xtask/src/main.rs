@@ -37,18 +37,38 @@ commands:
                                   (or the file names: binary_200k, throughput_1m, ...)
                 --no-parquet      write CSV only
                 --seed N          base seed (default 20240601)
-  bench       time mlship against its Python peers and write docs/benchmarks.md
-              (task profile: `mlship data profile` vs polars / pandas read_csv + describe;
-              release build, median of N runs after one warm-up)
-                --only TASK,...   tasks to run: profile (default: all)
+  bench       time mlship against its Python peers and write docs/benchmarks.md, one section
+              per task (release build; median of N runs after one warm-up; load average recorded;
+              targets reported as PASS or MISS). Tasks:
+                  profile    `mlship data profile` vs polars / pandas read_csv + describe
+                  preprocess `mlship preprocess fit` (read + fit + transform: mean imputation,
+                             standard scaling, one-hot) vs pandas read_csv + scikit-learn
+                             ColumnTransformer.fit_transform
+                  row_path   the pipeline's row path, one record of 20 columns (criterion: cargo
+                             bench --workspace --bench row_path)
+                  linear     `mlship train` logistic (200,000 × 30 binary), ridge and lasso
+                             (200,000 × 20 regression) vs scikit-learn, single-threaded
+                  gbdt       `mlship train --estimator gbdt` (200,000 × 33 binary, 100 rounds,
+                             31 leaves) vs LightGBM and scikit-learn
+                             HistGradientBoostingClassifier, 2 threads
+                  forest     `mlship train --estimator random_forest` (100 trees, first 50,000
+                             rows) vs scikit-learn RandomForestClassifier(n_jobs=2)
+                  predict    `mlship predict` of 1,000,000 rows through the 100-round boosted
+                             model vs LightGBM predict_proba, 2 threads
+                  registry   register 1,000 versions, resolve NAME@ALIAS 100,000 times, list and
+                             search 10,000 versions (SQLite; the mlship-registry example
+                             registry_bench, release)
+                --only TASK,...   tasks to run (default: all)
                 --repeats N       timed runs per tool (default 5)
-                --data DIR        data folder (default: as datagen); a missing
-                                  throughput_1m.csv is generated first
+                --data DIR        data folder (default: as datagen); a missing datagen file
+                                  is generated first; train / test cuts go to
+                                  <target-dir>/bench
                 --peers PYTHON    the Python with the peers (default <target-dir>/peers-venv
                                   when it exists; without peers only mlship is timed)
                 --install-peers   create <target-dir>/peers-venv and pip install
                                   xtask/peers/requirements.txt into it
-                --no-write        print the table only, leave docs/benchmarks.md alone
+                --no-write        print the tables only, leave docs/benchmarks.md alone
+                --mlship PATH     time this mlship binary instead of building the release one
   help        print this message
 ";
 

@@ -364,7 +364,7 @@ pub enum OrdinalUnknown {
     #[default]
     Error,
     /// This value (`use_encoded_value` with `unknown_value`; may be `NaN`).
-    Value(f64),
+    Value(#[serde(deserialize_with = "nan_if_null")] f64),
 }
 
 /// Options of [`Ordinal`].
@@ -374,6 +374,7 @@ pub struct OrdinalParams {
     /// What to do with unknown levels.
     pub handle_unknown: OrdinalUnknown,
     /// The code of a missing value seen at fit (default `NaN`).
+    #[serde(deserialize_with = "nan_if_null")]
     pub encoded_missing_value: f64,
 }
 
@@ -399,7 +400,15 @@ pub struct Ordinal {
     /// The unknown-level policy.
     pub handle_unknown: OrdinalUnknown,
     /// The code of a missing value seen at fit.
+    #[serde(deserialize_with = "nan_if_null")]
     pub encoded_missing_value: f64,
+}
+
+/// Reads a code that may be `NaN`: JSON has no NaN, and serde_json writes it as `null`.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }
 
 impl Ordinal {
@@ -501,6 +510,32 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn ordinal_nan_codes_survive_a_json_round_trip() {
+        let params = OrdinalParams {
+            handle_unknown: OrdinalUnknown::Value(f64::NAN),
+            encoded_missing_value: f64::NAN,
+        };
+        let fitted = Ordinal::fit("c", &col(&["b", "-", "a"]), params).expect("fits");
+        let json = serde_json::to_string(&fitted).expect("serialises");
+        let back: Ordinal = serde_json::from_str(&json).expect("reads its own JSON");
+        assert!(back.encoded_missing_value.is_nan());
+        assert!(matches!(back.handle_unknown, OrdinalUnknown::Value(v) if v.is_nan()));
+        assert!(back.encode(None).expect("missing").is_nan());
+        assert!(back.encode(Some("zzz")).expect("unknown").is_nan());
+        assert_eq!(back.encode(Some("b")).expect("known"), 1.0);
+        // Numbers still read as numbers.
+        let params = OrdinalParams {
+            handle_unknown: OrdinalUnknown::Value(-1.0),
+            encoded_missing_value: -2.0,
+        };
+        let fitted = Ordinal::fit("c", &col(&["b", "-", "a"]), params).expect("fits");
+        let back: Ordinal =
+            serde_json::from_str(&serde_json::to_string(&fitted).expect("serialises"))
+                .expect("reads");
+        assert_eq!(back, fitted);
     }
 
     #[test]
