@@ -23,10 +23,12 @@
 //!
 //! Multivariate drift, performance, alerts and rollback are not here yet.
 
+pub mod alert;
 pub mod correction;
 pub mod drift;
 pub mod error;
 pub mod policy;
+pub mod rules;
 pub mod special;
 pub mod verdict;
 
