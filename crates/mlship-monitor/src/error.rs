@@ -122,6 +122,18 @@ pub(crate) fn check_sample(what: &str, values: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// Checks that every value of `values` (which may be empty) is finite; `what` names the argument.
+pub(crate) fn check_finite(what: &str, values: &[f64]) -> Result<()> {
+    if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(MonitorError::NonFinite {
+            what: what.into(),
+            index,
+            value,
+        });
+    }
+    Ok(())
+}
+
 impl MonitorError {
     /// The same error with the argument it names qualified by `column` ("reference" becomes
     /// "reference of column age").

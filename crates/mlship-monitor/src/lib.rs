@@ -24,9 +24,11 @@
 //! Multivariate drift, performance, alerts and rollback are not here yet.
 
 pub mod alert;
+pub mod anomaly;
 pub mod correction;
 pub mod drift;
 pub mod error;
+pub mod isolation;
 pub mod policy;
 pub mod rules;
 pub mod special;
