@@ -232,6 +232,15 @@ pub struct ErrorAnomalies {
     pub rate: f64,
 }
 
+impl ErrorAnomalies {
+    /// The alert metric `performance.large_error_rate`: the share of rows whose error exceeds
+    /// the threshold. It is a performance metric (it needs labels), so a rule on it may roll
+    /// back.
+    pub fn metrics(&self) -> BTreeMap<String, f64> {
+        BTreeMap::from([("performance.large_error_rate".to_owned(), self.rate)])
+    }
+}
+
 /// Absolute errors `|y − ŷ|` of a regressor.
 ///
 /// # Errors
@@ -408,6 +417,7 @@ mod tests {
         let found = row_errors(&errors, 1.0).unwrap();
         assert_eq!(found.rows, vec![2, 3]);
         assert!((found.rate - 0.5).abs() < 1e-12);
+        assert!((found.metrics()["performance.large_error_rate"] - 0.5).abs() < 1e-12);
         let errors = classification_errors(&[0, 1], &[vec![0.9, 0.1], vec![0.8, 0.2]]).unwrap();
         assert!((errors[0] - 0.1).abs() < 1e-12 && (errors[1] - 0.8).abs() < 1e-12);
         assert_eq!(row_errors(&errors, 0.5).unwrap().rows, vec![1]);
