@@ -57,6 +57,30 @@ pub enum MonitorError {
         /// Why not.
         detail: String,
     },
+    /// An alert-rules file is not valid TOML or does not match the rule format.
+    #[error("invalid alert rules: {detail}; see docs/monitoring.md for the rule format")]
+    RulesFile {
+        /// The parser's message (it names the key and line).
+        detail: String,
+    },
+    /// One alert rule has an invalid value.
+    #[error("alert rule {rule}: invalid {key}: {detail}")]
+    Rule {
+        /// The rule's name (or its position when it has none).
+        rule: String,
+        /// The key at fault.
+        key: String,
+        /// What is wrong and what would be accepted.
+        detail: String,
+    },
+    /// An alert could not be written to its output.
+    #[error("cannot write alerts to {target}: {detail}")]
+    Output {
+        /// The output (a file path or "stdout").
+        target: String,
+        /// The underlying error.
+        detail: String,
+    },
     /// A sketch could not answer a question.
     #[error(transparent)]
     Sketch(#[from] mlship_core::sketch::SketchError),
@@ -88,6 +112,18 @@ pub(crate) fn check_sample(what: &str, values: &[f64]) -> Result<()> {
     if values.is_empty() {
         return Err(MonitorError::Empty { what: what.into() });
     }
+    if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(MonitorError::NonFinite {
+            what: what.into(),
+            index,
+            value,
+        });
+    }
+    Ok(())
+}
+
+/// Checks that every value of `values` (which may be empty) is finite; `what` names the argument.
+pub(crate) fn check_finite(what: &str, values: &[f64]) -> Result<()> {
     if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(MonitorError::NonFinite {
             what: what.into(),

@@ -560,6 +560,23 @@ pub fn dataset_drift(
     })
 }
 
+impl DatasetDrift {
+    /// The alert metrics: `drift.share` (the possibly weighted share of drifted columns),
+    /// `drift.dataset` (1 when the dataset drifted, 0 otherwise) and `drift.columns` (how many
+    /// columns drifted).
+    pub fn metrics(&self) -> BTreeMap<String, f64> {
+        let drifted = self.columns.iter().filter(|c| c.verdict.drifted).count();
+        BTreeMap::from([
+            ("drift.share".to_owned(), self.drifted_share),
+            (
+                "drift.dataset".to_owned(),
+                f64::from(u8::from(self.drifted)),
+            ),
+            ("drift.columns".to_owned(), drifted as f64),
+        ])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -744,6 +761,23 @@ mod tests {
         );
         let nan: BTreeMap<String, f64> = [("c".to_owned(), f64::NAN)].into();
         assert!(dataset_drift(&flags, 0.5, Some(&nan)).is_err());
+    }
+
+    #[test]
+    fn dataset_metrics_name_share_verdict_and_count() {
+        let drift = DatasetDrift {
+            columns: Vec::new(),
+            correction: Correction::None,
+            weighted: false,
+            drifted_share: 0.75,
+            drift_share: 0.5,
+            drifted: true,
+            reason: String::new(),
+        };
+        let metrics = drift.metrics();
+        assert_eq!(metrics["drift.share"], 0.75);
+        assert_eq!(metrics["drift.dataset"], 1.0);
+        assert_eq!(metrics["drift.columns"], 0.0);
     }
 
     #[test]
