@@ -3,8 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -139,58 +141,72 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(state.config.header_timeout)
         .keep_alive(true);
-    tokio::pin!(shutdown);
+    let mut shutdown = pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((s, _)) => s,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait instead of spinning.
-                        log_line(&format!("accept failed: {e}"));
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(app.clone());
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+        let mut accept = pin!(listener.accept());
+        let accepted = match race(&mut accept, &mut shutdown).await {
+            Race::Left(accepted) => accepted,
+            Race::Right(()) => break,
+        };
+        let stream = match accepted {
+            Ok((s, _)) => s,
+            Err(e) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                log_line(&format!("accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
             }
-            () = &mut shutdown => break,
-        }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(state.config.shutdown_grace) => {
-            log_line("shutdown grace period over; closing the remaining connections");
-        }
+    let mut drained = pin!(graceful.shutdown());
+    let mut grace = pin!(tokio::time::sleep(state.config.shutdown_grace));
+    if let Race::Right(()) = race(&mut drained, &mut grace).await {
+        log_line("shutdown grace period over; closing the remaining connections");
     }
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Which of two futures finished first.
+enum Race<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Polls both futures and returns the first result (the left one wins a tie).
+async fn race<A, B>(a: &mut Pin<&mut A>, b: &mut Pin<&mut B>) -> Race<A::Output, B::Output>
+where
+    A: Future,
+    B: Future,
+{
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(x) = a.as_mut().poll(cx) {
+            return Poll::Ready(Race::Left(x));
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+        if let Poll::Ready(x) = b.as_mut().poll(cx) {
+            return Poll::Ready(Race::Right(x));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&flag)) {
+            log_line(&format!("cannot watch signal {signal}: {e}"));
+        }
+    }
+    while !flag.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
