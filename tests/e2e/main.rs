@@ -4,4 +4,5 @@ mod bad_input;
 mod commands;
 mod preprocess;
 mod registry;
+mod serve;
 mod train;

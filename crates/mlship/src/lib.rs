@@ -10,6 +10,7 @@
 //! - [`model`]: training model bundles and predicting with them.
 //! - [`preprocess`]: fitting and applying pipelines, splitting data files.
 //! - [`registry`]: the model registry's commands, and model URIs for every command.
+//! - [`serve`]: the prediction server's command and its model sources.
 //! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
 
 pub mod cli;
@@ -20,5 +21,6 @@ pub mod model;
 pub mod preprocess;
 pub mod registry;
 mod render;
+pub mod serve;
 
 pub use error::{Error, Result};

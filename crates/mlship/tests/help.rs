@@ -42,3 +42,8 @@ fn preprocess_fit_help() {
 fn data_split_help() {
     insta::assert_snapshot!(help(&["data", "split", "--help"]));
 }
+
+#[test]
+fn serve_help() {
+    insta::assert_snapshot!(help(&["serve", "--help"]));
+}
