@@ -29,7 +29,7 @@ pub enum ServeError {
         serving: String,
     },
     /// No such route.
-    #[error("no route for {method} {path}\nhint: see GET /v2 and docs/openapi.yaml for the routes")]
+    #[error("no route for {method} {path}\nhint: docs/openapi.json lists the routes")]
     NoRoute {
         /// The request's method.
         method: String,
