@@ -5,4 +5,5 @@ mod commands;
 mod preprocess;
 mod registry;
 mod run;
+mod serve;
 mod train;

@@ -234,6 +234,25 @@ pub enum Command {
         #[arg(long)]
         proba: bool,
     },
+    /// Serve models over HTTP: Open Inference Protocol (V2) and MLflow's /invocations.
+    #[command(
+        after_help = "Routes: /v2/models/NAME/infer (V2 JSON or binary tensors), /invocations (MLflow JSON: \
+                      dataframe_split, dataframe_records, instances, inputs; or text/csv) for the first --model, \
+                      /v2/health/ready, /ping, /metrics (Prometheus). docs/serving.md has curl examples, \
+                      docs/openapi.json the whole API.\n\n\
+                      A registry URI (NAME@ALIAS, NAME@latest) is checked every --reload-interval: when the alias \
+                      moves, the new version is loaded, verified and swapped in without failing a request; a failed \
+                      load keeps the old version serving. A bundle file is reloaded when its checksum changes.\n\n\
+                      Every prediction is logged to $MLSHIP_HOME/predictions/ (default ./.mlship) for \
+                      monitoring, unless --no-log. SIGTERM or Ctrl-C stops accepting, finishes the requests \
+                      in flight and flushes the log.\n\n\
+                      Examples:\n  \
+                      mlship serve --model bc.mlship\n  \
+                      mlship serve --model breast_cancer@production --port 9000\n  \
+                      mlship serve --model churn=churn@production --model fraud=fraud@latest\n  \
+                      mlship serve --model bc.mlship --host 0.0.0.0 --auth-token-file token.txt"
+    )]
+    Serve(crate::serve::ServeArgs),
     /// Fit a preprocessing pipeline on data, or apply a fitted one to new data.
     #[command(subcommand)]
     Preprocess(PreprocessCommand),
@@ -669,6 +688,7 @@ pub fn run(command: Command, style: Style) -> Result<()> {
             let summary = crate::preprocess::split_file(&request)?;
             crate::render::split(&mut out, &summary, style)
         }
+        Command::Serve(args) => crate::serve::serve(&args),
         Command::Register(args) => crate::registry::register(&mut out, &args, style),
         Command::Registry(args) => crate::registry::registry(&mut out, args, style),
         Command::Runs(args) => crate::registry::runs(&mut out, args, style),

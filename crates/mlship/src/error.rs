@@ -19,6 +19,9 @@ pub enum Error {
     /// A registry operation failed.
     #[error(transparent)]
     Registry(#[from] mlship_registry::RegistryError),
+    /// The prediction server failed to start or stopped with an error.
+    #[error(transparent)]
+    Serve(#[from] mlship_serve::ServeError),
     /// The command line asks for something that cannot be done as written (exit status 2).
     #[error("{0}")]
     Usage(String),

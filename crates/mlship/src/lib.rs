@@ -14,6 +14,7 @@
 //! - [`run`]: `mlship run` (the main job) and `mlship evaluate`.
 //! - [`update`]: `mlship update`, continuing a model on new data.
 //! - [`report`]: run and evaluation reports, as JSON and as one self-contained HTML page.
+//! - [`serve`]: the prediction server's command and its model sources.
 //! - [`cli`]: the command-line interface (argument parsing, output, exit codes).
 
 pub mod cli;
@@ -28,5 +29,6 @@ mod render;
 pub mod report;
 pub mod run;
 pub mod update;
+pub mod serve;
 
 pub use error::{Error, Result};

@@ -47,3 +47,8 @@ fn data_split_help() {
 fn run_help() {
     insta::assert_snapshot!(help(&["run", "--help"]));
 }
+
+#[test]
+fn serve_help() {
+    insta::assert_snapshot!(help(&["serve", "--help"]));
+}
