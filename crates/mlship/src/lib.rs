@@ -28,7 +28,7 @@ pub mod registry;
 mod render;
 pub mod report;
 pub mod run;
-pub mod update;
 pub mod serve;
+pub mod update;
 
 pub use error::{Error, Result};
