@@ -66,7 +66,7 @@ impl Server {
                 lines.lock().unwrap().push(line);
             }
         });
-        let Ok(addr) = rx.recv_timeout(Duration::from_secs(60)) else {
+        let Ok(addr) = rx.recv_timeout(Duration::from_mins(1)) else {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
@@ -140,7 +140,7 @@ fn penguin() -> Value {
 
 /// Waits until the model's metadata lists `version`.
 fn wait_for_version(server: &Server, model: &str, token: Option<&str>, version: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         let m = json_of(&server.get(&format!("/v2/models/{model}"), token));
         if m["versions"] == json!([version]) {
@@ -385,7 +385,7 @@ fn a_bundle_file_reloads_when_it_changes_and_real_clients_work() {
 
     std::fs::copy(&other, dir.path().join("tmp.mlship")).unwrap();
     std::fs::rename(dir.path().join("tmp.mlship"), &model).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         let v = json_of(&server.get("/v2/models/pen", None))["versions"][0]
             .as_str()
