@@ -204,7 +204,7 @@ impl CsvSource {
         if bytes[start..].iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        let df = match self.parse(bytes.clone(), self.types.as_ref()) {
+        let df = match self.parse(&bytes, self.types.as_ref()) {
             Ok(df) => df,
             // A later slice holds a value the first slice's types cannot: read it with types
             // inferred from the whole slice, integers widened to floats.
@@ -222,7 +222,7 @@ impl CsvSource {
                         })
                         .collect::<Schema>()
                 });
-                self.parse_inferring(bytes, widened)
+                self.parse_inferring(&bytes, widened)
                     .map_err(|e| csv_error(path, self.separator, &e))?
             }
             Err(e) => return Err(csv_error(path, self.separator, &e)),
@@ -260,10 +260,10 @@ impl CsvSource {
             })
     }
 
-    fn parse(&self, bytes: Vec<u8>, types: Option<&Schema>) -> PolarsResult<DataFrame> {
+    fn parse(&self, bytes: &[u8], types: Option<&Schema>) -> PolarsResult<DataFrame> {
         match self
             .options(Some(self.infer_rows), types.cloned())
-            .into_reader_with_file_handle(Cursor::new(bytes.clone()))
+            .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()
         {
             // As for whole files: types inferred from the first rows can fail later ones.
@@ -274,7 +274,7 @@ impl CsvSource {
         }
     }
 
-    fn parse_inferring(&self, bytes: Vec<u8>, types: Option<Schema>) -> PolarsResult<DataFrame> {
+    fn parse_inferring(&self, bytes: &[u8], types: Option<Schema>) -> PolarsResult<DataFrame> {
         self.options(None, types)
             .into_reader_with_file_handle(Cursor::new(bytes))
             .finish()
